@@ -1,0 +1,1 @@
+"""Pure, verifiable engine for cooperative decisions (standard library only)."""

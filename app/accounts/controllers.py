@@ -1,0 +1,286 @@
+"""HTTP surface of the accounts feature: /api/v1/auth/*, /api/v1/me, /api/v1/accounts, /api/v1/organisations."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, patch, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+
+from app.accounts.guards import admin_only, signed_in
+from app.accounts.oidc import OidcProviders
+from app.accounts.schemas import (
+    Accepted,
+    AccountOut,
+    EmailInput,
+    MemberStatusInput,
+    OidcProviderOut,
+    OidcStart,
+    OrganisationOut,
+    ProfileUpdateInput,
+    RefreshInput,
+    RegisterInput,
+    ResetPasswordInput,
+    SignInInput,
+    TokenInput,
+    TokenPair,
+)
+from app.accounts.service import AccountService, IssuedTokens, NewOrganisation
+from app.core.errors import InvalidToken
+from app.core.problems import problems
+from app.core.schemas import MAX_PAGE_SIZE, Page
+from app.db.transaction import UnitOfWork
+from app.models import Account, ClientOrganisation, MemberStatus, Role
+
+Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
+Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Items to skip")]
+
+
+def account_out(account: Account) -> AccountOut:
+    return AccountOut(
+        id=account.id,
+        email=account.email,
+        display_name=account.display_name,
+        role=account.role,
+        member_status=account.member_status,
+        email_verified=account.email_verified_at is not None,
+        client_organisation_id=account.client_organisation_id,
+        created_at=account.created_at,
+    )
+
+
+def organisation_out(organisation: ClientOrganisation) -> OrganisationOut:
+    return OrganisationOut(
+        id=organisation.id,
+        legal_name=organisation.legal_name,
+        registration_number=organisation.registration_number,
+        billing_address=organisation.billing_address,
+    )
+
+
+def token_pair(tokens: IssuedTokens) -> TokenPair:
+    return TokenPair(access_token=tokens.access_token, refresh_token=tokens.refresh_token, expires_in=tokens.expires_in)
+
+
+class AuthController(Controller):
+    """Registration and sign-in. Rate limited per client address (see docs/operations.md)."""
+
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post(
+        "/register",
+        summary="Register as a member (applicant) or as a client acting for an organisation",
+        responses=problems(400, 409, 413, 422, 429),
+    )
+    async def register(self, data: RegisterInput, accounts: AccountService) -> AccountOut:
+        organisation = (
+            NewOrganisation(
+                legal_name=data.organisation.legal_name,
+                registration_number=data.organisation.registration_number,
+                billing_address=data.organisation.billing_address,
+            )
+            if data.organisation
+            else None
+        )
+        account = await accounts.register(
+            email=data.email,
+            password=data.password,
+            display_name=data.display_name,
+            role=Role(data.role),
+            organisation=organisation,
+        )
+        return account_out(account)
+
+    @post(
+        "/sign-in",
+        status_code=HTTP_200_OK,
+        summary="Exchange email and password for an access token and a refresh token",
+        responses=problems(400, 401, 413, 429),
+    )
+    async def sign_in(self, data: SignInInput, accounts: AccountService) -> TokenPair:
+        return token_pair(await accounts.sign_in(email=data.email, password=data.password))
+
+    @post(
+        "/refresh",
+        status_code=HTTP_200_OK,
+        summary="Rotate a refresh token; reusing an old one ends the whole session",
+        responses=problems(400, 401, 413, 429),
+    )
+    async def refresh(self, data: RefreshInput, accounts: AccountService) -> TokenPair:
+        return token_pair(await accounts.refresh(data.refresh_token))
+
+    @post(
+        "/sign-out",
+        status_code=HTTP_204_NO_CONTENT,
+        guards=[signed_in],
+        summary="End the current session (its access and refresh tokens stop working)",
+        responses=problems(401, 429),
+    )
+    async def sign_out(self, request: Request[Account, Any, State], accounts: AccountService) -> None:
+        await accounts.sign_out(request.auth.session_id)
+
+    @post(
+        "/verify-email/request",
+        status_code=HTTP_202_ACCEPTED,
+        guards=[signed_in],
+        summary="Mail a new verification link to the signed-in account's address",
+        responses=problems(401, 429),
+    )
+    async def request_verification(self, current_account: Account, accounts: AccountService) -> Accepted:
+        await accounts.request_email_verification(current_account.id)
+        return Accepted(detail="If the address is not verified yet, a link is on its way.")
+
+    @post(
+        "/verify-email",
+        status_code=HTTP_200_OK,
+        summary="Confirm an email address with the mailed single-use token",
+        responses=problems(400, 401, 413, 429),
+    )
+    async def verify_email(self, data: TokenInput, accounts: AccountService) -> AccountOut:
+        return account_out(await accounts.verify_email(data.token))
+
+    @post(
+        "/password-reset/request",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Mail a password-reset link; the answer is the same whether the address exists or not",
+        responses=problems(400, 413, 429),
+    )
+    async def request_password_reset(self, data: EmailInput, accounts: AccountService) -> Accepted:
+        await accounts.request_password_reset(data.email)
+        return Accepted(detail="If an account uses this address, a reset link is on its way.")
+
+    @post(
+        "/password-reset",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Set a new password with the mailed single-use token; every session is ended",
+        responses=problems(400, 401, 413, 422, 429),
+    )
+    async def reset_password(self, data: ResetPasswordInput, accounts: AccountService) -> None:
+        await accounts.reset_password(data.token, data.new_password)
+
+    @get("/oidc", summary="The OpenID Connect providers members can sign in with", responses=problems(429))
+    async def list_providers(self, oidc_providers: OidcProviders) -> list[OidcProviderOut]:
+        return [
+            OidcProviderOut(
+                name=provider.name,
+                issuer=provider.issuer,
+                start_url=f"/api/v1/auth/oidc/{provider.name}/start",
+            )
+            for provider in oidc_providers.configured
+        ]
+
+    @get(
+        "/oidc/{provider:str}/start",
+        summary="Start signing in with an OpenID Connect provider (authorization code + PKCE)",
+        description="Answers with the provider's authorization URL; `?redirect=true` answers with a 302 to it.",
+        responses=problems(404, 429, 502),
+    )
+    async def oidc_start(
+        self,
+        provider: str,
+        oidc_providers: OidcProviders,
+        unit_of_work: UnitOfWork,
+        redirect: bool = False,
+    ) -> OidcStart | Redirect:
+        url, attempt = await oidc_providers.start(provider)
+        unit_of_work.session.add(attempt)
+        if redirect:
+            return Redirect(path=url, status_code=302)
+        return OidcStart(authorization_url=url, state=attempt.state)
+
+    @get(
+        "/oidc/{provider:str}/callback",
+        summary="Finish signing in with an OpenID Connect provider; answers with tokens",
+        responses=problems(400, 401, 404, 409, 429, 502),
+    )
+    async def oidc_callback(
+        self,
+        provider: str,
+        oidc_providers: OidcProviders,
+        accounts: AccountService,
+        oidc_state: Annotated[str, Parameter(query="state", min_length=16, max_length=64)],
+        code: Annotated[str | None, Parameter(query="code", max_length=2048)] = None,
+        error: Annotated[str | None, Parameter(query="error", max_length=200)] = None,
+    ) -> TokenPair:
+        attempt = await accounts.repository.take_login_attempt(oidc_state)
+        if attempt is None:
+            raise InvalidToken("Unknown or expired sign-in state; start again.")
+        if error or not code:
+            raise InvalidToken(f"The provider did not authorise the sign-in ({error or 'no code'}).")
+        identity = await oidc_providers.finish(provider, attempt, code)
+        return token_pair(await accounts.sign_in_with_identity(identity))
+
+
+class MeController(Controller):
+    path = "/api/v1/me"
+    tags = ["accounts"]
+    guards = [signed_in]
+
+    @get(summary="The signed-in account", responses=problems(401))
+    async def me(self, current_account: Account) -> AccountOut:
+        return account_out(current_account)
+
+    @patch(summary="Change the signed-in account's display name", responses=problems(400, 401, 413))
+    async def update_me(
+        self, data: ProfileUpdateInput, current_account: Account, accounts: AccountService
+    ) -> AccountOut:
+        return account_out(await accounts.update_display_name(current_account.id, data.display_name))
+
+
+class AccountsController(Controller):
+    path = "/api/v1/accounts"
+    tags = ["accounts"]
+    guards = [signed_in]
+
+    @get(guards=[admin_only], summary="List accounts (administrators)", responses=problems(400, 401, 403))
+    async def list_accounts(
+        self,
+        accounts: AccountService,
+        role: Role | None = None,
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> Page[AccountOut]:
+        rows, total = await accounts.list_accounts(role=role, limit=limit, offset=offset)
+        return Page(items=[account_out(row) for row in rows], total=total, limit=limit, offset=offset)
+
+    @get(
+        "/{account_id:uuid}",
+        summary="One account: your own, or any for administrators",
+        responses=problems(401, 404),
+    )
+    async def get_account(
+        self, account_id: uuid.UUID, current_account: Account, accounts: AccountService
+    ) -> AccountOut:
+        return account_out(await accounts.get_visible_account(current_account, account_id))
+
+    @patch(
+        "/{account_id:uuid}/member-status",
+        guards=[admin_only],
+        summary="Admit a member, or record their departure (administrators)",
+        responses=problems(400, 401, 403, 404, 409, 413),
+    )
+    async def set_member_status(
+        self, account_id: uuid.UUID, data: MemberStatusInput, accounts: AccountService
+    ) -> AccountOut:
+        return account_out(await accounts.set_member_status(account_id, MemberStatus(data.status)))
+
+
+class OrganisationsController(Controller):
+    path = "/api/v1/organisations"
+    tags = ["accounts"]
+    guards = [signed_in]
+
+    @get(
+        "/{organisation_id:uuid}",
+        summary="A client organisation: visible to the people acting for it and to administrators",
+        responses=problems(401, 404),
+    )
+    async def get_organisation(
+        self, organisation_id: uuid.UUID, current_account: Account, accounts: AccountService
+    ) -> OrganisationOut:
+        return organisation_out(await accounts.get_visible_organisation(current_account, organisation_id))

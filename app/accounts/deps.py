@@ -1,0 +1,41 @@
+"""Dependencies of the accounts feature, wired by Litestar's dependency injection."""
+
+from __future__ import annotations
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from app.accounts.oidc import OidcProviders
+from app.accounts.service import AccountService
+from app.core.errors import NotAuthenticated
+from app.db.transaction import UnitOfWork
+from app.models import Account
+
+
+async def provide_account_service(unit_of_work: UnitOfWork, state: State) -> AccountService:
+    return AccountService(
+        unit_of_work,
+        settings=state.settings,
+        passwords=state.passwords,
+        signing_keys=state.signing_keys,
+        mailer=state.mailer,
+    )
+
+
+async def provide_current_account(request: Request) -> Account:
+    account = request.scope.get("user")
+    if account is None:
+        raise NotAuthenticated()
+    return account
+
+
+async def provide_oidc_providers(state: State) -> OidcProviders:
+    return state.oidc_providers
+
+
+dependencies = {
+    "accounts": Provide(provide_account_service),
+    "current_account": Provide(provide_current_account),
+    "oidc_providers": Provide(provide_oidc_providers),
+}

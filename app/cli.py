@@ -1,0 +1,176 @@
+"""The `coop` command: serve, migrate, demo, create-admin, version."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import Progress
+
+from app import __version__
+from app.accounts.passwords import Passwords
+from app.accounts.service import AccountService
+from app.accounts.tokens import SigningKeys
+from app.core.errors import AppError
+from app.core.logging import configure_logging
+from app.core.mail import build_mailer
+from app.db import migrations
+from app.db.engine import Database, open_database
+from app.db.transaction import UnitOfWork
+from app.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_SIZE, load_demo
+from app.settings import get_settings
+
+cli = typer.Typer(help="Run and administer the cooperative's API.", no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+
+
+@asynccontextmanager
+async def _database() -> AsyncIterator[Database]:
+    database = open_database(get_settings())
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        if database.embedded is not None:
+            database.embedded.stop()
+
+
+@cli.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@cli.command()
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply the database migrations (up to head by default)."""
+
+    async def run() -> None:
+        async with _database() as database:
+            await migrations.upgrade(database.url, revision)
+            console.print(f"database at revision {await migrations.current_revision(database.url)}")
+
+    asyncio.run(run())
+
+
+@cli.command()
+def demo() -> None:
+    """Load the demo cooperative (idempotent): an admin, a dozen members, two clients."""
+    asyncio.run(_load_demo())
+
+
+async def _load_demo() -> None:
+    settings = get_settings()
+    async with _database() as database:
+        await migrations.upgrade(database.url)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Loading the demo cooperative", total=DEMO_SIZE)
+            report = await load_demo(
+                database,
+                settings,
+                Passwords(),
+                build_mailer(settings),
+                progress=lambda name: progress.update(task, advance=1, description=f"Loaded {name}"),
+            )
+    console.print(f"demo cooperative: {report.created} accounts created, {report.skipped} already there")
+    console.print(f"sign in as {ADMIN_EMAIL} (or any demo member) with the password: {DEMO_PASSWORD}")
+
+
+@cli.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(prompt=True, help="The administrator's email")],
+    display_name: Annotated[str, typer.Option(prompt=True, help="Name shown to members")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="COOP_ADMIN_PASSWORD",
+            help="Prompted for when not given (or read from COOP_ADMIN_PASSWORD)",
+        ),
+    ],
+) -> None:
+    """Create an administrator account."""
+
+    async def run() -> None:
+        settings = get_settings()
+        async with _database() as database:
+            await migrations.upgrade(database.url)
+            # The service needs a unit of work like a request's; the CLI owns this one.
+            async with database.sessionmaker() as session, session.begin():
+                service = AccountService(
+                    UnitOfWork(session),
+                    settings,
+                    Passwords(),
+                    SigningKeys.from_settings(settings),
+                    build_mailer(settings),
+                )
+                account = await service.create_admin(email=email, password=password, display_name=display_name)
+            console.print(f"administrator {account.email} created ({account.id})")
+
+    try:
+        asyncio.run(run())
+    except AppError as error:
+        console.print(f"[red]{error.title}[/red]: {error.detail}")
+        raise typer.Exit(code=1) from None
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes")] = 1,
+    load_demo_data: Annotated[bool, typer.Option("--demo", help="Load the demo cooperative first")] = False,
+    migrate_first: Annotated[
+        bool | None,
+        typer.Option("--migrate/--no-migrate", help="Apply pending migrations (default on the embedded database)"),
+    ] = None,
+) -> None:
+    """Serve the API. Without DATABASE_URL, an embedded PostgreSQL is started and migrated."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    database = open_database(settings)
+    try:
+        should_migrate = migrate_first if migrate_first is not None else database.embedded is not None
+        if should_migrate:
+            asyncio.run(migrations.upgrade(database.url))
+        asyncio.run(database.dispose())
+        if load_demo_data:
+            os.environ["DATABASE_URL"] = database.url.render_as_string(hide_password=False)
+            get_settings.cache_clear()
+            asyncio.run(_load_demo())
+        # Workers are separate processes: they reach the (possibly embedded) server by its URL.
+        os.environ["DATABASE_URL"] = database.url.render_as_string(hide_password=False)
+        get_settings.cache_clear()
+        base = f"http://{host}:{port}"
+        console.print(f"API:          {base}/api/v1")
+        console.print(f"OpenAPI docs: {base}/schema  (JSON at {base}/schema/openapi.json)")
+        _run_server(host, port, workers)
+    finally:
+        if database.embedded is not None:
+            database.embedded.stop()
+
+
+def _run_server(host: str, port: int, workers: int) -> None:
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,  # X-Forwarded-For is interpreted by the app, from trusted proxies only
+        server_header=False,
+        log_config=None,
+        access_log=False,
+    )
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,33 @@
+"""Shared request/response building blocks: strict structs, safe strings, pagination."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
+
+# No control characters (tabs and newlines aside in free text); bounded lengths everywhere.
+SINGLE_LINE = r"^[^\x00-\x1f\x7f]*$"
+MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=SINGLE_LINE)]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+Address = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=MULTI_LINE)]
+EmailText = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=SINGLE_LINE)]
+PasswordText = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+TokenText = Annotated[str, msgspec.Meta(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+
+MAX_PAGE_SIZE = 100
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of every request body: unknown fields are an error, not silently dropped."""
+
+
+class Page(msgspec.Struct, Generic[T], kw_only=True):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,55 @@
+"""The database engine's life cycle: resolve the URL (embedded or configured), create and dispose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from app.db.embedded import EmbeddedPostgres
+from app.db.url import to_async_url
+from app.settings import Settings
+
+
+@dataclass
+class Database:
+    """Owns the engine and, on the embedded default, the PostgreSQL server behind it."""
+
+    url: URL
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker
+    embedded: EmbeddedPostgres | None = field(default=None)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def resolve_database_url(settings: Settings) -> tuple[URL, EmbeddedPostgres | None]:
+    if settings.database_url:
+        return to_async_url(settings.database_url), None
+    embedded = EmbeddedPostgres(settings.data_dir)
+    return to_async_url(embedded.start()), embedded
+
+
+def create_engine(url: URL, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        connect_args={"server_settings": {"timezone": "UTC", "application_name": "coop-platform"}},
+    )
+
+
+def open_database(settings: Settings, url: URL | None = None) -> Database:
+    embedded = None
+    if url is None:
+        url, embedded = resolve_database_url(settings)
+    engine = create_engine(url)
+    return Database(
+        url=url,
+        engine=engine,
+        sessionmaker=async_sessionmaker(engine, expire_on_commit=False),
+        embedded=embedded,
+    )

@@ -1,0 +1,102 @@
+"""A realistic demo cooperative: an admin, a dozen members across France, two client organisations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from app.accounts.passwords import Passwords
+from app.accounts.service import AccountService, NewOrganisation
+from app.accounts.tokens import SigningKeys
+from app.core.mail import Mailer
+from app.db.engine import Database
+from app.db.transaction import UnitOfWork
+from app.models import MemberStatus, Role
+from app.settings import Settings
+
+DEMO_PASSWORD = "demo: cooperative-owned platform 2026"  # noqa: S105 - documented demo credential
+ADMIN_EMAIL = "admin@demo.coop"
+
+MEMBERS = [
+    ("Camille Martin", "camille.martin@demo.coop", MemberStatus.MEMBER),
+    ("Yanis Benali", "yanis.benali@demo.coop", MemberStatus.MEMBER),
+    ("Léa Dubois", "lea.dubois@demo.coop", MemberStatus.MEMBER),
+    ("Hugo Lefèvre", "hugo.lefevre@demo.coop", MemberStatus.MEMBER),
+    ("Inès Moreau", "ines.moreau@demo.coop", MemberStatus.MEMBER),
+    ("Thomas Garnier", "thomas.garnier@demo.coop", MemberStatus.MEMBER),
+    ("Aïcha Diallo", "aicha.diallo@demo.coop", MemberStatus.MEMBER),
+    ("Maël Le Goff", "mael.legoff@demo.coop", MemberStatus.MEMBER),
+    ("Sofia Rossi", "sofia.rossi@demo.coop", MemberStatus.MEMBER),
+    ("Julien Perrin", "julien.perrin@demo.coop", MemberStatus.MEMBER),
+    ("Nora Haddad", "nora.haddad@demo.coop", MemberStatus.APPLICANT),
+    ("Pierre Fabre", "pierre.fabre@demo.coop", MemberStatus.DEPARTED),
+]
+
+CLIENTS = [
+    (
+        "Élodie Rousseau",
+        "elodie.rousseau@biocoop-lyon.demo",
+        NewOrganisation("Biocoop Lyon Croix-Rousse SAS", "RCS Lyon 812 345 678", "12 rue d'Austerlitz\n69004 Lyon"),
+    ),
+    (
+        "Marc Aubert",
+        "marc.aubert@mairie-saint-flour.demo",
+        NewOrganisation("Commune de Saint-Flour", "SIRET 211 501 876 00018", "Place d'Armes\n15100 Saint-Flour"),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    created: int
+    skipped: int
+
+
+async def load_demo(
+    database: Database,
+    settings: Settings,
+    passwords: Passwords,
+    mailer: Mailer,
+    progress: Callable[[str], None] = lambda _: None,
+) -> DemoReport:
+    created = skipped = 0
+    async with database.sessionmaker() as session, session.begin():
+        unit = UnitOfWork(session)
+        service = AccountService(unit, settings, passwords, SigningKeys.from_settings(settings), mailer)
+        if await service.repository.email_exists(ADMIN_EMAIL):
+            skipped += 1
+        else:
+            await service.create_admin(email=ADMIN_EMAIL, password=DEMO_PASSWORD, display_name="Demo administrator")
+            created += 1
+        progress("admin")
+        for name, email, status in MEMBERS:
+            if await service.repository.email_exists(email):
+                skipped += 1
+            else:
+                account = await service.register(
+                    email=email, password=DEMO_PASSWORD, display_name=name, role=Role.MEMBER
+                )
+                await service.set_member_status(account.id, status)
+                account.email_verified_at = datetime.now(UTC)
+                created += 1
+            progress(name)
+        for name, email, organisation in CLIENTS:
+            if await service.repository.email_exists(email):
+                skipped += 1
+            else:
+                account = await service.register(
+                    email=email,
+                    password=DEMO_PASSWORD,
+                    display_name=name,
+                    role=Role.CLIENT,
+                    organisation=organisation,
+                )
+                account.email_verified_at = datetime.now(UTC)
+                created += 1
+            progress(name)
+    # Demo accounts have fictitious addresses: nobody is mailed.
+    return DemoReport(created=created, skipped=skipped)
+
+
+DEMO_SIZE = 1 + len(MEMBERS) + len(CLIENTS)

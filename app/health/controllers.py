@@ -1,0 +1,47 @@
+"""Liveness and readiness probes, and the public keys that verify our access tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Response, get
+from litestar.datastructures import State
+from sqlalchemy import text
+
+from app import __version__
+
+
+class Health(msgspec.Struct, kw_only=True):
+    status: str
+    version: str
+    database: str | None = None
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["health"]
+    exclude_from_auth = True
+
+    @get("/live", summary="The process is up")
+    async def live(self) -> Health:
+        return Health(status="ok", version=__version__)
+
+    @get("/ready", summary="The process can serve: the database answers")
+    async def ready(self, state: State) -> Response[Health]:
+        try:
+            async with state.database.engine.connect() as connection:
+                await connection.execute(text("select 1"))
+        except Exception:  # any failure means not ready; the probe needs no detail
+            return Response(Health(status="unavailable", version=__version__, database="down"), status_code=503)
+        return Response(Health(status="ok", version=__version__, database="up"))
+
+
+class KeysController(Controller):
+    path = "/.well-known"
+    tags = ["auth"]
+    exclude_from_auth = True
+
+    @get("/jwks.json", summary="Public keys (JWKS) that verify the API's access tokens")
+    async def jwks(self, state: State) -> dict[str, Any]:
+        return state.signing_keys.public_jwks()

@@ -1,0 +1,140 @@
+"""The application factory: `create_app(settings)` wires features, stores, errors and docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.stores.registry import StoreRegistry
+from sqlalchemy.engine import URL
+
+from app import __version__
+from app.accounts.authentication import BearerAuthenticationMiddleware
+from app.accounts.controllers import AccountsController, AuthController, MeController, OrganisationsController
+from app.accounts.deps import dependencies as account_dependencies
+from app.accounts.oidc import OidcProviders
+from app.accounts.passwords import Passwords
+from app.accounts.tokens import SigningKeys
+from app.core.errors import EXCEPTION_HANDLERS
+from app.core.logging import configure_logging
+from app.core.mail import Mailer, build_mailer
+from app.core.middleware import request_id_middleware
+from app.core.rate_limit import STORE_NAME, auth_rate_limit
+from app.db.engine import Database, open_database
+from app.db.kv_store import PostgresStore
+from app.db.transaction import provide_session, provide_unit_of_work
+from app.health.controllers import HealthController, KeysController
+from app.settings import Settings, get_settings
+
+API_DESCRIPTION = """
+The API of a platform cooperative of freelancers: members, clients, missions, assemblies,
+payments routed through the cooperative and each member's portable data vault.
+
+Errors are RFC 9457 `application/problem+json` documents with a stable `type` (`urn:coop:problem:*`).
+Authenticate with `Authorization: Bearer <access token>` from `POST /api/v1/auth/sign-in`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database_url: URL | None = None,
+    mailer: Mailer | None = None,
+    passwords: Passwords | None = None,
+) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        database: Database = open_database(settings, database_url)
+        app.state.database = database
+        if not settings.redis_url:
+            app.stores.register(
+                STORE_NAME, PostgresStore(database.sessionmaker, namespace=STORE_NAME), allow_override=True
+            )
+        try:
+            yield
+        finally:
+            await database.dispose()
+            if database.embedded is not None:
+                database.embedded.stop()
+
+    state = State(
+        {
+            "settings": settings,
+            "signing_keys": SigningKeys.from_settings(settings),
+            "passwords": passwords or Passwords(),
+            "mailer": mailer or build_mailer(settings),
+            "oidc_providers": OidcProviders(settings.oidc_providers, settings.public_base_url),
+        }
+    )
+
+    stores = StoreRegistry(default_factory=_store_factory(settings))
+    auth_router = Router(
+        path="/",
+        route_handlers=[AuthController],
+        middleware=[auth_rate_limit(settings).middleware],
+    )
+
+    return Litestar(
+        route_handlers=[
+            auth_router,
+            MeController,
+            AccountsController,
+            OrganisationsController,
+            HealthController,
+            KeysController,
+        ],
+        dependencies={
+            "unit_of_work": Provide(provide_unit_of_work),
+            "db_session": Provide(provide_session),
+            **account_dependencies,
+        },
+        middleware=[
+            request_id_middleware,
+            DefineMiddleware(BearerAuthenticationMiddleware, exclude=["^/schema", "^/health"]),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        state=state,
+        stores=stores,
+        cors_config=CORSConfig(
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_headers=["authorization", "content-type", "x-request-id"],
+            expose_headers=["x-request-id", "retry-after"],
+        )
+        if settings.cors_origins
+        else None,
+        openapi_config=OpenAPIConfig(
+            title="Cooperative platform API",
+            version=__version__,
+            description=API_DESCRIPTION,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+            ),
+            security=[{}, {"BearerToken": []}],
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )
+
+
+def _store_factory(settings: Settings):  # type: ignore[no-untyped-def]
+    if settings.redis_url:
+        redis_store = RedisStore.with_client(url=settings.redis_url, namespace="coop")
+        return lambda name: redis_store.with_namespace(name)
+    return lambda name: MemoryStore()

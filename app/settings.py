@@ -1,0 +1,112 @@
+"""One settings object, read from the environment (prefix-free names, as operators expect)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-secret-do-not-use-in-production"  # noqa: S105 - the marker production refuses
+
+
+class Mode(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class InsecureSettingsError(RuntimeError):
+    """Raised when production mode would start with development secrets or defaults."""
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("coop-platform", appauthor=False))
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class OidcProviderSettings(BaseSettings):
+    """One "Sign in with ..." provider, discovered from its issuer URL."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    issuer: str
+    client_id: str
+    client_secret: SecretStr
+    scope: str = "openid email profile"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    mode: Mode = Field(default=Mode.DEVELOPMENT, validation_alias="COOP_MODE")
+    database_url: str | None = None
+    data_dir: Path = Field(default_factory=default_data_dir, validation_alias="COOP_DATA_DIR")
+    secret_key: SecretStr = Field(default=SecretStr(DEVELOPMENT_SECRET), validation_alias="COOP_SECRET_KEY")
+    # PEM-encoded Ed25519 private keys; the first signs, all verify (rotation: prepend the new key).
+    jwt_private_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, validation_alias="COOP_JWT_PRIVATE_KEYS"
+    )
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=3600)
+    email_token_ttl_seconds: int = Field(default=24 * 3600, ge=300)
+    public_base_url: str = Field(default="http://127.0.0.1:8000", validation_alias="COOP_PUBLIC_BASE_URL")
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="COOP_CORS_ORIGINS")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="COOP_TRUSTED_PROXIES"
+    )
+    redis_url: str | None = None
+    max_body_bytes: int = Field(default=256 * 1024, validation_alias="COOP_MAX_BODY_BYTES")
+    auth_rate_limit_per_minute: int = Field(default=10, ge=1, validation_alias="COOP_AUTH_RATE_LIMIT")
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    mail_from: str = Field(default="Cooperative <no-reply@coop.localhost>", validation_alias="COOP_MAIL_FROM")
+    oidc_providers: list[OidcProviderSettings] = Field(default_factory=list, validation_alias="COOP_OIDC_PROVIDERS")
+    log_level: str = Field(default="INFO", validation_alias="COOP_LOG_LEVEL")
+
+    @field_validator("jwt_private_keys", "cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _csv_or_list(cls, value: Any) -> Any:
+        if isinstance(value, str) and "-----BEGIN" in value:
+            # Several PEM keys may be concatenated: split on their armour.
+            blocks = value.split("-----END PRIVATE KEY-----")
+            return [block.strip() + "\n-----END PRIVATE KEY-----\n" for block in blocks if block.strip()]
+        return _split_csv(value)
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets_in_production(self) -> Settings:
+        if self.mode is not Mode.PRODUCTION:
+            return self
+        problems = []
+        if self.secret_key.get_secret_value() == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
+            problems.append("COOP_SECRET_KEY must be set to a random value of at least 32 characters")
+        if not self.jwt_private_keys:
+            problems.append("COOP_JWT_PRIVATE_KEYS must hold at least one Ed25519 private key (PEM)")
+        if not self.database_url:
+            problems.append("DATABASE_URL must point to the production PostgreSQL server")
+        if not self.public_base_url.startswith("https://"):
+            problems.append("COOP_PUBLIC_BASE_URL must be an https:// URL")
+        if not self.smtp_host:
+            problems.append("SMTP_HOST must be set so that verification and reset mails are delivered")
+        if problems:
+            raise InsecureSettingsError("refusing to start in production mode: " + "; ".join(problems))
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.mode is Mode.DEVELOPMENT
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -29,7 +29,7 @@ from app.settings import Settings
 
 # Fast Argon2 parameters: the tests exercise the logic, not the cost (production uses the defaults).
 FAST_PASSWORDS = Passwords(memory_cost_kib=1024, time_cost=1)
-TEST_PASSWORD = "correct horse battery staple 42"  # noqa: S105
+TEST_PASSWORD = "correct horse battery staple 42"
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +97,7 @@ def free_port() -> int:
 class Mailbox:
     messages: list[Message] = field(default_factory=list)
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         self.messages.append(message_from_bytes(envelope.content))  # type: ignore[attr-defined]
         return "250 Message accepted for delivery"
 

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
@@ -36,8 +37,8 @@ from app.core.schemas import MAX_PAGE_SIZE, Page
 from app.db.transaction import UnitOfWork
 from app.models import Account, ClientOrganisation, MemberStatus, Role
 
-Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
-Offset = Annotated[int, Parameter(ge=0, le=1_000_000, description="Items to skip")]
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip")]
 
 
 def account_out(account: Account) -> AccountOut:
@@ -77,7 +78,7 @@ class AuthController(Controller):
         summary="Register as a member (applicant) or as a client acting for an organisation",
         responses=problems(400, 409, 413, 422, 429),
     )
-    async def register(self, data: RegisterInput, accounts: AccountService) -> AccountOut:
+    async def register(self, data: JSONBody[RegisterInput], accounts: NamedDependency[AccountService]) -> AccountOut:
         organisation = (
             NewOrganisation(
                 legal_name=data.organisation.legal_name,
@@ -102,7 +103,7 @@ class AuthController(Controller):
         summary="Exchange email and password for an access token and a refresh token",
         responses=problems(400, 401, 413, 429),
     )
-    async def sign_in(self, data: SignInInput, accounts: AccountService) -> TokenPair:
+    async def sign_in(self, data: JSONBody[SignInInput], accounts: NamedDependency[AccountService]) -> TokenPair:
         return token_pair(await accounts.sign_in(email=data.email, password=data.password))
 
     @post(
@@ -111,7 +112,7 @@ class AuthController(Controller):
         summary="Rotate a refresh token; reusing an old one ends the whole session",
         responses=problems(400, 401, 413, 429),
     )
-    async def refresh(self, data: RefreshInput, accounts: AccountService) -> TokenPair:
+    async def refresh(self, data: JSONBody[RefreshInput], accounts: NamedDependency[AccountService]) -> TokenPair:
         return token_pair(await accounts.refresh(data.refresh_token))
 
     @post(
@@ -121,7 +122,7 @@ class AuthController(Controller):
         summary="End the current session (its access and refresh tokens stop working)",
         responses=problems(401, 429),
     )
-    async def sign_out(self, request: Request[Account, Any, State], accounts: AccountService) -> None:
+    async def sign_out(self, request: Request[Account, Any, State], accounts: NamedDependency[AccountService]) -> None:
         await accounts.sign_out(request.auth.session_id)
 
     @post(
@@ -131,7 +132,9 @@ class AuthController(Controller):
         summary="Mail a new verification link to the signed-in account's address",
         responses=problems(401, 429),
     )
-    async def request_verification(self, current_account: Account, accounts: AccountService) -> Accepted:
+    async def request_verification(
+        self, current_account: NamedDependency[Account], accounts: NamedDependency[AccountService]
+    ) -> Accepted:
         await accounts.request_email_verification(current_account.id)
         return Accepted(detail="If the address is not verified yet, a link is on its way.")
 
@@ -141,7 +144,7 @@ class AuthController(Controller):
         summary="Confirm an email address with the mailed single-use token",
         responses=problems(400, 401, 413, 429),
     )
-    async def verify_email(self, data: TokenInput, accounts: AccountService) -> AccountOut:
+    async def verify_email(self, data: JSONBody[TokenInput], accounts: NamedDependency[AccountService]) -> AccountOut:
         return account_out(await accounts.verify_email(data.token))
 
     @post(
@@ -150,7 +153,9 @@ class AuthController(Controller):
         summary="Mail a password-reset link; the answer is the same whether the address exists or not",
         responses=problems(400, 413, 429),
     )
-    async def request_password_reset(self, data: EmailInput, accounts: AccountService) -> Accepted:
+    async def request_password_reset(
+        self, data: JSONBody[EmailInput], accounts: NamedDependency[AccountService]
+    ) -> Accepted:
         await accounts.request_password_reset(data.email)
         return Accepted(detail="If an account uses this address, a reset link is on its way.")
 
@@ -160,11 +165,13 @@ class AuthController(Controller):
         summary="Set a new password with the mailed single-use token; every session is ended",
         responses=problems(400, 401, 413, 422, 429),
     )
-    async def reset_password(self, data: ResetPasswordInput, accounts: AccountService) -> None:
+    async def reset_password(
+        self, data: JSONBody[ResetPasswordInput], accounts: NamedDependency[AccountService]
+    ) -> None:
         await accounts.reset_password(data.token, data.new_password)
 
     @get("/oidc", summary="The OpenID Connect providers members can sign in with", responses=problems(429))
-    async def list_providers(self, oidc_providers: OidcProviders) -> list[OidcProviderOut]:
+    async def list_providers(self, oidc_providers: NamedDependency[OidcProviders]) -> list[OidcProviderOut]:
         return [
             OidcProviderOut(
                 name=provider.name,
@@ -182,10 +189,10 @@ class AuthController(Controller):
     )
     async def oidc_start(
         self,
-        provider: str,
-        oidc_providers: OidcProviders,
-        unit_of_work: UnitOfWork,
-        redirect: bool = False,
+        provider: FromPath[str],
+        oidc_providers: NamedDependency[OidcProviders],
+        unit_of_work: NamedDependency[UnitOfWork],
+        redirect: FromQuery[bool] = False,
     ) -> OidcStart | Redirect:
         url, attempt = await oidc_providers.start(provider)
         unit_of_work.session.add(attempt)
@@ -200,12 +207,12 @@ class AuthController(Controller):
     )
     async def oidc_callback(
         self,
-        provider: str,
-        oidc_providers: OidcProviders,
-        accounts: AccountService,
-        oidc_state: Annotated[str, Parameter(query="state", min_length=16, max_length=64)],
-        code: Annotated[str | None, Parameter(query="code", max_length=2048)] = None,
-        error: Annotated[str | None, Parameter(query="error", max_length=200)] = None,
+        provider: FromPath[str],
+        oidc_providers: NamedDependency[OidcProviders],
+        accounts: NamedDependency[AccountService],
+        oidc_state: Annotated[str, QueryParameter(name="state", min_length=16, max_length=64)],
+        code: Annotated[str | None, QueryParameter(max_length=2048)] = None,
+        error: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> TokenPair:
         attempt = await accounts.repository.take_login_attempt(oidc_state)
         if attempt is None:
@@ -222,12 +229,15 @@ class MeController(Controller):
     guards = [signed_in]
 
     @get(summary="The signed-in account", responses=problems(401))
-    async def me(self, current_account: Account) -> AccountOut:
+    async def me(self, current_account: NamedDependency[Account]) -> AccountOut:
         return account_out(current_account)
 
     @patch(summary="Change the signed-in account's display name", responses=problems(400, 401, 413))
     async def update_me(
-        self, data: ProfileUpdateInput, current_account: Account, accounts: AccountService
+        self,
+        data: JSONBody[ProfileUpdateInput],
+        current_account: NamedDependency[Account],
+        accounts: NamedDependency[AccountService],
     ) -> AccountOut:
         return account_out(await accounts.update_display_name(current_account.id, data.display_name))
 
@@ -240,8 +250,8 @@ class AccountsController(Controller):
     @get(guards=[admin_only], summary="List accounts (administrators)", responses=problems(400, 401, 403))
     async def list_accounts(
         self,
-        accounts: AccountService,
-        role: Role | None = None,
+        accounts: NamedDependency[AccountService],
+        role: FromQuery[Role | None] = None,
         limit: Limit = 20,
         offset: Offset = 0,
     ) -> Page[AccountOut]:
@@ -254,7 +264,10 @@ class AccountsController(Controller):
         responses=problems(401, 404),
     )
     async def get_account(
-        self, account_id: uuid.UUID, current_account: Account, accounts: AccountService
+        self,
+        account_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        accounts: NamedDependency[AccountService],
     ) -> AccountOut:
         return account_out(await accounts.get_visible_account(current_account, account_id))
 
@@ -265,7 +278,10 @@ class AccountsController(Controller):
         responses=problems(400, 401, 403, 404, 409, 413),
     )
     async def set_member_status(
-        self, account_id: uuid.UUID, data: MemberStatusInput, accounts: AccountService
+        self,
+        account_id: FromPath[uuid.UUID],
+        data: JSONBody[MemberStatusInput],
+        accounts: NamedDependency[AccountService],
     ) -> AccountOut:
         return account_out(await accounts.set_member_status(account_id, MemberStatus(data.status)))
 
@@ -281,6 +297,9 @@ class OrganisationsController(Controller):
         responses=problems(401, 404),
     )
     async def get_organisation(
-        self, organisation_id: uuid.UUID, current_account: Account, accounts: AccountService
+        self,
+        organisation_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        accounts: NamedDependency[AccountService],
     ) -> OrganisationOut:
         return organisation_out(await accounts.get_visible_organisation(current_account, organisation_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from app.accounts.oidc import OidcProviders
 from app.accounts.service import AccountService
@@ -13,7 +13,7 @@ from app.db.transaction import UnitOfWork
 from app.models import Account
 
 
-async def provide_account_service(unit_of_work: UnitOfWork, state: State) -> AccountService:
+async def provide_account_service(unit_of_work: NamedDependency[UnitOfWork], state: State) -> AccountService:
     return AccountService(
         unit_of_work,
         settings=state.settings,

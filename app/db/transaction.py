@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import structlog
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import AppError
@@ -50,5 +51,5 @@ async def provide_unit_of_work(state: State) -> AsyncGenerator[UnitOfWork, None]
     await unit.run_after_commit()
 
 
-async def provide_session(unit_of_work: UnitOfWork) -> AsyncSession:
+async def provide_session(unit_of_work: NamedDependency[UnitOfWork]) -> AsyncSession:
     return unit_of_work.session

@@ -1,0 +1,147 @@
+"""Result certificates: a canonical, hashable record anyone can recompute offline.
+
+A certificate body is the canonical JSON (see :mod:`governance.canonical`) of::
+
+    {"format": "coop-governance-certificate/1",
+     "rules": Rules.to_dict(),
+     "electorate": {"size": N, "colleges": {college: size, ...}},
+     "ballots": [{"choice": ..., "college": ..., "count": n[, "reason": ...]}, ...],
+     "result": Result.to_dict(),
+     "attendance": {"in_person": n, "by_proxy": n, "blank_proxies": n, "cancelled_proxies": n}}
+
+``ballots`` are the counted ballots after proxy resolution, anonymous (no member ids), normalised
+(e.g. approval sets sorted) and aggregated: identical ballots are one entry with a ``count``. Entries
+are sorted by the canonical JSON of the entry without its count. The same list, as canonical JSON,
+is what the SHA-256 seed of any lot is computed from. ``attendance`` is covered by the hash but
+cannot be recomputed from anonymous ballots. The certificate's ``sha256`` is the hex
+SHA-256 of the canonical JSON of the body.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .canonical import canonical_json, sha256_hex
+from .counting import choice_to_json
+from .errors import GovernanceError, InvalidCertificate
+from .model import Rules, freeze
+from .result import Result
+
+FORMAT = "coop-governance-certificate/1"
+
+
+def canonical_ballots(rules: Rules, normalised: Counter[tuple[str | None, Any, str | None]]) -> list[dict[str, Any]]:
+    """The sorted, aggregated, anonymous list of counted ballots (see module docstring)."""
+    merged: dict[bytes, dict[str, Any]] = {}
+    for (college, key, reason), n in normalised.items():
+        entry: dict[str, Any] = {"choice": choice_to_json(rules.method, rules, key), "college": college}
+        if reason is not None:
+            entry["reason"] = reason
+        sort_key = canonical_json(entry)
+        if sort_key in merged:
+            merged[sort_key]["count"] += n
+        else:
+            entry["count"] = n
+            merged[sort_key] = entry
+    return [merged[k] for k in sorted(merged)]
+
+
+def canonical_ballots_bytes(rules: Rules, normalised: Counter[tuple[str | None, Any, str | None]]) -> bytes:
+    return canonical_json(canonical_ballots(rules, normalised))
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A published result: ``body`` (plain data) and ``sha256`` of its canonical JSON."""
+
+    body: dict[str, Any]
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"certificate": self.body, "sha256": self.sha256}
+
+    def to_json(self) -> str:
+        """Canonical JSON text of ``{"certificate": body, "sha256": hex}``, ready to publish."""
+        return canonical_json(self.to_dict()).decode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: str | bytes | Mapping[str, Any]) -> Certificate:
+        if isinstance(data, (str, bytes)):
+            try:
+                data = json.loads(data)
+            except ValueError as exc:
+                raise InvalidCertificate(f"not JSON: {exc}", code="malformed") from None
+        if not isinstance(data, Mapping) or not isinstance(data.get("certificate"), Mapping):
+            raise InvalidCertificate("expected an object with 'certificate' and 'sha256'", code="malformed")
+        digest = data.get("sha256")
+        if not isinstance(digest, str):
+            raise InvalidCertificate("the certificate has no 'sha256'", code="malformed")
+        return cls(dict(data["certificate"]), digest)
+
+
+def certify(result: Result) -> Certificate:
+    """Build the certificate of a result returned by :func:`governance.tally`."""
+    body = {
+        "format": FORMAT,
+        "rules": result.rules.to_dict(),
+        "electorate": {"size": result.electorate_size, "colleges": dict(sorted(result.college_sizes.items()))},
+        "ballots": canonical_ballots(result.rules, result.normalised),
+        "result": result.to_dict(),
+        "attendance": dict(result.attendance),
+    }
+    body = json.loads(canonical_json(body))  # plain data exactly as published
+    return Certificate(body, sha256_hex(canonical_json(body)))
+
+
+def recount(certificate: Certificate | Mapping[str, Any] | str | bytes) -> Result:
+    """Recount the ballots of a certificate under its rules (does not check the hash)."""
+    cert = certificate if isinstance(certificate, Certificate) else Certificate.from_json(certificate)
+    body = cert.body
+    if body.get("format") != FORMAT:
+        raise InvalidCertificate(f"unknown certificate format {body.get('format')!r}", code="malformed")
+    from .tally import count
+
+    try:
+        rules = Rules.from_dict(body["rules"])
+        electorate = body["electorate"]
+        size = electorate["size"]
+        colleges = electorate.get("colleges", {})
+        counted: Counter[tuple[str | None, Any, str | None]] = Counter()
+        for entry in body["ballots"]:
+            extra = set(entry) - {"choice", "college", "count", "reason"}
+            if extra or not isinstance(entry["count"], int) or entry["count"] < 1:
+                raise InvalidCertificate(f"malformed ballot entry {entry!r}", code="malformed")
+            counted[(entry["college"], freeze(entry["choice"]), entry.get("reason"))] += entry["count"]
+        if not isinstance(size, int) or not isinstance(colleges, Mapping):
+            raise InvalidCertificate("malformed electorate", code="malformed")
+        return count(rules, size, dict(colleges), counted)
+    except InvalidCertificate:
+        raise
+    except GovernanceError as exc:
+        raise InvalidCertificate(f"the certificate does not recount: {exc}", code="does_not_recount") from exc
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InvalidCertificate(f"malformed certificate ({exc!r})", code="malformed") from None
+
+
+def verify(certificate: Certificate | Mapping[str, Any] | str | bytes) -> bool:
+    """Check a certificate: its SHA-256, and that recounting its ballots gives its published result.
+
+    Returns ``True``; raises :class:`InvalidCertificate` (codes ``malformed``, ``hash_mismatch``,
+    ``does_not_recount``, ``outcome_mismatch``) otherwise.
+    """
+    cert = certificate if isinstance(certificate, Certificate) else Certificate.from_json(certificate)
+    if sha256_hex(canonical_json(cert.body)) != cert.sha256:
+        raise InvalidCertificate("the SHA-256 does not match the certificate's content", code="hash_mismatch")
+    result = recount(cert)
+    published = cert.body.get("result")
+    recomputed = json.loads(canonical_json(result.to_dict()))
+    if published != recomputed:
+        diff = sorted(k for k in recomputed if not isinstance(published, Mapping) or published.get(k) != recomputed[k])
+        raise InvalidCertificate(
+            f"recounting gives a different result (differs in: {', '.join(diff) or 'shape'})", code="outcome_mismatch"
+        )
+    return True

@@ -174,3 +174,7 @@ def _run_server(host: str, port: int, workers: int) -> None:
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

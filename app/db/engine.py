@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -23,6 +24,14 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("select 1"))
+        except Exception:  # any failure means "not ready"; the probe needs no detail
+            return False
+        return True
 
 
 def resolve_database_url(settings: Settings) -> tuple[URL, EmbeddedPostgres | None]:

@@ -1,0 +1,53 @@
+"""Architecture rules that keep the layers honest, checked with import-linter's contracts."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FEATURE_FILES = {"controllers.py", "service.py", "repository.py", "schemas.py", "deps.py"}
+
+
+def test_import_contracts_hold() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "importlinter.cli", "--config", str(ROOT / "pyproject.toml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0 and "No module named" in result.stderr:
+        result = subprocess.run(["lint-imports"], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_governance_imports_only_the_standard_library() -> None:
+    allowed = set(sys.stdlib_module_names) | {"governance", "__future__"}
+    for path in (ROOT / "governance").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] in allowed, f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_every_feature_has_the_same_file_names() -> None:
+    for feature in ("accounts",):
+        present = {path.name for path in (ROOT / "app" / feature).glob("*.py")}
+        assert present >= FEATURE_FILES, f"app/{feature} lacks {FEATURE_FILES - present}"
+
+
+def test_sql_stays_in_repositories() -> None:
+    """Controllers and services never build queries themselves."""
+    for path in (ROOT / "app").rglob("*.py"):
+        if path.name in {"controllers.py", "service.py"}:
+            source = path.read_text()
+            for forbidden in ("from sqlalchemy import", "select(", "text("):
+                assert forbidden not in source, f"{path.relative_to(ROOT)} contains {forbidden!r}"

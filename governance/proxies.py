@@ -93,7 +93,7 @@ def validate_proxies(
                 )
             )
     principals = set(by_principal)
-    holders: Counter[str] = Counter(p.holder for p in proxies if p.holder is not None)
+    holders: Counter[str] = Counter(p.holder for p in proxies if p.holder is not None and p.holder != p.principal)
     for holder in sorted(holders):
         if holder in principals:
             problems.append(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from helpers import run
 
 from governance import Ballot, Electorate, InvalidBallot, Rules, tally, to_blt
-from helpers import run
 
 E = Electorate.of(["a", "b", "c"])
 

@@ -7,6 +7,7 @@ import json
 from fractions import Fraction
 
 import pytest
+from helpers import run
 
 from governance import (
     Ballot,
@@ -22,7 +23,6 @@ from governance import (
 )
 from governance.__main__ import main
 from governance.canonical import canonical_json
-from helpers import run
 
 
 def _certificate() -> Certificate:
@@ -88,7 +88,7 @@ def test_certificate_with_colleges_and_consent_reasons() -> None:
     assert verify(certify(choice))
 
 
-def test_cli_tally_verify_and_bad_files(tmp_path, capsys) -> None:  # noqa: ANN001 - pytest fixtures
+def test_cli_tally_verify_and_bad_files(tmp_path, capsys) -> None:
     cert_file = tmp_path / "cert.json"
     cert_file.write_text(_certificate().to_json(), encoding="utf-8")
     assert main(["verify", str(cert_file)]) == 0

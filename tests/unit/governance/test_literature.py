@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from governance import Rules, certify, verify
 from helpers import run
+
+from governance import Rules, certify, verify
 
 SCHULZE_WIKI = [
     (5, ("A", "C", "B", "E", "D")),

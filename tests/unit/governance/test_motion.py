@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from helpers import run
 
 from governance import (
     ABSOLUTE_MAJORITY,
@@ -20,7 +21,6 @@ from governance import (
     tally,
     verify,
 )
-from helpers import run
 
 MOTION = Rules(method="motion")
 

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 import uvicorn
 from rich.console import Console
 from rich.progress import Progress
@@ -24,7 +25,7 @@ from app.db import migrations
 from app.db.engine import Database, open_database
 from app.db.transaction import UnitOfWork
 from app.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_SIZE, load_demo
-from app.settings import get_settings
+from app.settings import InsecureSettingsError, get_settings
 
 cli = typer.Typer(help="Run and administer the cooperative's API.", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -173,7 +174,11 @@ def _run_server(host: str, port: int, workers: int) -> None:
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except (InsecureSettingsError, ValidationError) as error:
+        console.print(f"[red]configuration error[/red]: {error}")
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

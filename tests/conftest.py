@@ -44,47 +44,40 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
     embedded.stop()
 
 
-async def _admin(url: URL) -> asyncpg.Connection:
-    return await asyncpg.connect(asyncpg_dsn(url))
+async def _admin(url: URL, statement: str) -> None:
+    """Run one statement on the server's maintenance database, on a short-lived connection."""
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
 
 
 @pytest.fixture(scope="session")
 async def template_url(server_url: URL) -> AsyncIterator[URL]:
     name = f"coop_template_{uuid.uuid4().hex[:10]}"
-    admin = await _admin(server_url)
-    try:
-        await admin.execute(f'create database "{name}"')
-        url = with_database(server_url, name)
-        await migrations.upgrade(url)
-        yield url
-        await admin.execute(f'drop database if exists "{name}" with (force)')
-    finally:
-        await admin.close()
+    await _admin(server_url, f'create database "{name}"')
+    url = with_database(server_url, name)
+    await migrations.upgrade(url)
+    yield url
+    await _admin(server_url, f'drop database if exists "{name}" with (force)')
 
 
 @pytest.fixture
 async def database_url(server_url: URL, template_url: URL) -> AsyncIterator[URL]:
     name = f"coop_test_{uuid.uuid4().hex[:12]}"
-    admin = await _admin(server_url)
-    try:
-        await admin.execute(f'create database "{name}" template "{template_url.database}"')
-        yield with_database(server_url, name)
-        await admin.execute(f'drop database if exists "{name}" with (force)')
-    finally:
-        await admin.close()
+    await _admin(server_url, f'create database "{name}" template "{template_url.database}"')
+    yield with_database(server_url, name)
+    await _admin(server_url, f'drop database if exists "{name}" with (force)')
 
 
 @pytest.fixture
 async def empty_database_url(server_url: URL) -> AsyncIterator[URL]:
-    """A database with no schema at all, for migration tests."""
+    """A database with no schema at all, for migration and CLI tests."""
     name = f"coop_empty_{uuid.uuid4().hex[:12]}"
-    admin = await _admin(server_url)
-    try:
-        await admin.execute(f'create database "{name}"')
-        yield with_database(server_url, name)
-        await admin.execute(f'drop database if exists "{name}" with (force)')
-    finally:
-        await admin.close()
+    await _admin(server_url, f'create database "{name}"')
+    yield with_database(server_url, name)
+    await _admin(server_url, f'drop database if exists "{name}" with (force)')
 
 
 def free_port() -> int:

@@ -1,0 +1,96 @@
+"""compose.yaml matches the CLI and the settings; production refuses development secrets."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.main import get_command
+
+from app.cli import cli
+from app.settings import DEVELOPMENT_SECRET, InsecureSettingsError, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "compose.yaml").read_text())
+
+
+def _setting_names() -> set[str]:
+    names = set()
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        names.add((alias if isinstance(alias, str) else name).upper())
+    return names
+
+
+def test_services_and_healthchecks() -> None:
+    services = _compose()["services"]
+    assert {"db", "migrate", "app", "localstripe"} <= set(services)
+    assert services["db"]["image"].startswith("postgres:16")
+    assert "pgdata:/var/lib/postgresql/data" in services["db"]["volumes"]
+    for name in ("db", "app", "localstripe"):
+        assert services[name]["healthcheck"]["test"], name
+    assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
+    assert services["app"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_commands_exist_in_the_cli() -> None:
+    group = get_command(cli)
+    services = _compose()["services"]
+    for service in ("migrate", "app"):
+        command = services[service]["command"]
+        assert command[0] == "coop"
+        subcommand = group.commands[command[1]]  # type: ignore[attr-defined]
+        known_options = {opt for param in subcommand.params for opt in param.opts + param.secondary_opts}
+        for word in command[2:]:
+            if word.startswith("--"):
+                assert word in known_options, f"{service}: unknown option {word}"
+
+
+def test_environment_names_are_settings() -> None:
+    known = _setting_names()
+    for service in ("migrate", "app"):
+        environment = _compose()["services"][service]["environment"]
+        unknown = set(environment) - known
+        assert not unknown, f"{service} sets variables the app does not read: {unknown}"
+        assert environment["COOP_MODE"] == "production"
+        assert ":?" in environment["COOP_SECRET_KEY"], "secrets must be required, never defaulted"
+
+
+def test_production_refuses_development_secrets() -> None:
+    with pytest.raises(InsecureSettingsError) as refused:
+        Settings(COOP_MODE="production", database_url="postgresql://db/coop", COOP_SECRET_KEY=DEVELOPMENT_SECRET)
+    assert "COOP_SECRET_KEY" in str(refused.value)
+    assert "COOP_JWT_PRIVATE_KEYS" in str(refused.value)
+
+
+def test_production_starts_with_real_secrets() -> None:
+    from app.accounts.tokens import generate_private_key_pem
+
+    settings = Settings(
+        COOP_MODE="production",
+        database_url="postgresql://db/coop",
+        COOP_SECRET_KEY="x" * 40,
+        COOP_JWT_PRIVATE_KEYS=generate_private_key_pem() + generate_private_key_pem(),
+        COOP_PUBLIC_BASE_URL="https://coop.example.org",
+        smtp_host="smtp.example.org",
+    )
+    assert len(settings.jwt_private_keys) == 2
+
+
+def test_cli_refuses_to_run_in_production_with_development_secrets(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "migrate"],
+        env={"COOP_MODE": "production", "COOP_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode != 0
+    assert "refusing to start in production mode" in result.stderr

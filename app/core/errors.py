@@ -200,7 +200,31 @@ def _safe_detail(detail: str) -> str | None:
     return detail.splitlines()[0][:300]
 
 
+_DECODER_MODULE = "litestar.serialization.msgspec_hooks"
+
+
+def _raised_decoding_the_body(exc: Exception) -> bool:
+    """Litestar lets a few decoder errors escape (bytes that are not UTF-8, JSON nested too deep)."""
+    if not isinstance(exc, UnicodeDecodeError | RecursionError):
+        return False
+    frame = exc.__traceback__
+    while frame is not None:
+        code = frame.tb_frame.f_code
+        if frame.tb_frame.f_globals.get("__name__") == _DECODER_MODULE and code.co_name.startswith("decode_"):
+            return True
+        frame = frame.tb_next
+    return False
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    if _raised_decoding_the_body(exc):
+        return problem_response(
+            status=400,
+            type_=PROBLEM_BASE + "bad-request",
+            title=_HTTP_SLUGS[400][1],
+            detail="The request body is not valid JSON (bad UTF-8, or nested too deep).",
+            request=request,
+        )
     log.error("unhandled error", exc_info=exc, path=request.url.path)
     return problem_response(
         status=HTTP_500_INTERNAL_SERVER_ERROR,

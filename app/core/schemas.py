@@ -16,7 +16,7 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=SINGLE_
 ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=SINGLE_LINE)]
 Address = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=MULTI_LINE)]
 EmailText = Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=SINGLE_LINE)]
-PasswordText = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+PasswordText = Annotated[str, msgspec.Meta(min_length=1, max_length=256, pattern=SINGLE_LINE)]
 TokenText = Annotated[str, msgspec.Meta(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 
 MAX_PAGE_SIZE = 100

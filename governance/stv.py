@@ -56,6 +56,7 @@ def count_stv(
     stages: list[dict[str, Any]] = []
     non_transferable = 0
     lost = 0
+    earlier_stage_ties: list[dict[str, Any]] = []
 
     def snapshot() -> dict[str, int]:
         return dict(votes)
@@ -69,6 +70,7 @@ def count_stv(
             if len(narrowed) < len(group):
                 group = narrowed
                 if len(group) == 1:
+                    earlier_stage_ties.append({"context": context, "tied": sorted(tied), "chosen": group[0]})
                     return group[0]
         return lot.order(group, context)[0]
 
@@ -174,5 +176,6 @@ def count_stv(
         "elected": list(elected),
         "non_transferable": votes_str(non_transferable),
         "lost_to_truncation": votes_str(lost),
+        "ties_settled_by_earlier_stages": earlier_stage_ties,
     }
     return tiers, tuple(elected[:seats]), details

@@ -1,0 +1,205 @@
+"""Who may call what: one row per operation, one expected status per actor.
+
+Actors (see tests/integration/conftest.py): `owner` and `other_member` are admitted members, `client`
+acts for a client organisation, `admin` is an administrator, `anonymous` sends no token. Rows that
+name an object use the owner's account or the client's organisation, so the row also proves the
+object-level check: someone else's object answers 404, exactly like a missing one.
+
+`test_every_operation_is_in_the_matrix` walks the OpenAPI document: an endpoint added without a row
+here (or a reasoned place in PUBLIC_OPERATIONS) fails the suite.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.integration.conftest import Actor, Actors
+from tests.integration.platform.conftest import assert_problem, operations
+
+ACTOR_ORDER = ("anonymous", "client", "other_member", "owner", "admin")  # the admin, who may change others, last
+
+PROBLEM_TYPES = {
+    401: "urn:coop:problem:not-authenticated",
+    403: "urn:coop:problem:forbidden",
+    404: "urn:coop:problem:not-found",
+}
+
+
+def expect(owner: int, other_member: int, client: int, admin: int, anonymous: int) -> dict[str, int]:
+    return {"owner": owner, "other_member": other_member, "client": client, "admin": admin, "anonymous": anonymous}
+
+
+EVERYONE_SIGNED_IN = {"owner": 200, "other_member": 200, "client": 200, "admin": 200, "anonymous": 401}
+ANYONE = expect(200, 200, 200, 200, 200)
+
+
+@dataclass(frozen=True)
+class Rule:
+    method: str
+    path: str  # the OpenAPI path template
+    expected: dict[str, int]
+    url: Callable[[Actors], str] | None = None  # fills the template; defaults to the template itself
+    body: dict[str, Any] | None = None
+    why: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def target(self, actors: Actors) -> str:
+        return self.url(actors) if self.url else self.path
+
+
+MATRIX: list[Rule] = [
+    Rule("GET", "/api/v1/me", EVERYONE_SIGNED_IN, why="your own account"),
+    Rule(
+        "PATCH",
+        "/api/v1/me",
+        EVERYONE_SIGNED_IN,
+        body={"display_name": "Renamed"},
+        why="only ever changes the caller's own account",
+    ),
+    Rule("GET", "/api/v1/accounts", expect(403, 403, 403, 200, 401), why="the member register is for admins"),
+    Rule(
+        "GET",
+        "/api/v1/accounts/{account_id}",
+        expect(200, 404, 404, 200, 401),
+        url=lambda a: f"/api/v1/accounts/{a.owner.account_id}",
+        why="the owner's account: the owner and admins see it; to others it does not exist",
+    ),
+    Rule(
+        "PATCH",
+        "/api/v1/accounts/{account_id}/member-status",
+        expect(403, 403, 403, 200, 401),
+        url=lambda a: f"/api/v1/accounts/{a.owner.account_id}/member-status",
+        body={"status": "member"},
+        why="admission is the administrators' act, even on one's own account",
+    ),
+    Rule(
+        "GET",
+        "/api/v1/organisations/{organisation_id}",
+        expect(404, 404, 200, 200, 401),
+        url=lambda a: f"/api/v1/organisations/{a.client.organisation_id}",
+        why="the client's organisation: its people and admins see it; to members it does not exist",
+    ),
+    Rule("POST", "/api/v1/auth/sign-out", expect(204, 204, 204, 204, 401), why="ends the caller's own session"),
+    Rule(
+        "POST",
+        "/api/v1/auth/verify-email/request",
+        expect(202, 202, 202, 202, 401),
+        why="mails the caller's own address",
+    ),
+    # Public reads: the same answer for everyone, a token or none.
+    Rule("GET", "/api/v1/auth/oidc", ANYONE, why="which providers exist is public"),
+    Rule("GET", "/health/live", ANYONE, why="probe"),
+    Rule("GET", "/health/ready", ANYONE, why="probe"),
+    Rule("GET", "/.well-known/jwks.json", ANYONE, why="public keys are public"),
+]
+
+# Operations whose caller is identified by what they send (credentials, a single-use token, an OIDC
+# state), not by a bearer token; each has its own tests in tests/integration/accounts.
+PUBLIC_OPERATIONS = {
+    "POST /api/v1/auth/register": "anyone may apply",
+    "POST /api/v1/auth/sign-in": "credentials in the body",
+    "POST /api/v1/auth/refresh": "the refresh token in the body",
+    "POST /api/v1/auth/verify-email": "the mailed single-use token",
+    "POST /api/v1/auth/password-reset/request": "same answer whether the address exists or not",
+    "POST /api/v1/auth/password-reset": "the mailed single-use token",
+    "GET /api/v1/auth/oidc/{provider}/start": "begins an OIDC sign-in",
+    "GET /api/v1/auth/oidc/{provider}/callback": "the provider's code and our one-time state",
+}
+
+
+def _actor(actors: Actors, name: str) -> Actor:
+    actor = getattr(actors, name)
+    assert actor.name == name
+    return actor
+
+
+async def _call(
+    client: AsyncTestClient, rule: Rule, actors: Actors, actor: Actor, headers: dict[str, str] | None = None
+):
+    return await client.request(
+        rule.method,
+        rule.target(actors),
+        json=rule.body,
+        headers=actor.headers if headers is None else headers,
+    )
+
+
+def test_every_operation_is_in_the_matrix(app: Litestar) -> None:
+    documented = {op.id for op in operations(app)}
+    in_matrix = [rule.id for rule in MATRIX]
+    assert len(in_matrix) == len(set(in_matrix)), "an operation has two rows"
+    missing = documented - set(in_matrix) - set(PUBLIC_OPERATIONS)
+    assert not missing, f"add these operations to MATRIX (or, with a reason, PUBLIC_OPERATIONS): {sorted(missing)}"
+    stale = (set(in_matrix) | set(PUBLIC_OPERATIONS)) - documented
+    assert not stale, f"these rows name operations the API no longer has: {sorted(stale)}"
+    assert not set(in_matrix) & set(PUBLIC_OPERATIONS)
+
+
+@pytest.mark.parametrize("rule", MATRIX, ids=lambda rule: rule.id)
+async def test_authorization_matrix(rule: Rule, client: AsyncTestClient, actors: Actors) -> None:
+    actual: dict[str, int] = {}
+    problems: list[str] = []
+    for name in ACTOR_ORDER:
+        response = await _call(client, rule, actors, _actor(actors, name))
+        actual[name] = response.status_code
+        if response.status_code >= 400:
+            try:
+                body = assert_problem(response, context=f"as {name}")
+                expected_type = PROBLEM_TYPES.get(response.status_code)
+                assert expected_type is None or body["type"] == expected_type, f"as {name}: type {body['type']}"
+            except AssertionError as failure:
+                problems.append(str(failure).splitlines()[0])
+    table = "\n".join(
+        f"  {name:<13} expected {rule.expected[name]}  got {actual[name]}"
+        + ("" if actual[name] == rule.expected[name] else "   <--")
+        for name in ACTOR_ORDER
+    )
+    assert actual == rule.expected, f"{rule.id} ({rule.why}):\n{table}"
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    "rule", [rule for rule in MATRIX if rule.expected["anonymous"] == 401], ids=lambda rule: rule.id
+)
+async def test_a_bad_token_is_refused_like_no_token(rule: Rule, client: AsyncTestClient, actors: Actors) -> None:
+    """A forged, truncated or wrongly-typed credential never counts as someone."""
+    forged = actors.owner.access_token[:-4] + ("AAAA" if not actors.owner.access_token.endswith("AAAA") else "BBBB")
+    for header in (f"Bearer {forged}", "Bearer not-a-jwt", f"Basic {actors.owner.access_token}", "Bearer "):
+        response = await _call(client, rule, actors, actors.anonymous, headers={"Authorization": header})
+        assert response.status_code == 401, (header, response.text)
+        assert_problem(response, context=header[:20])
+
+
+@pytest.mark.parametrize(
+    ("path", "viewer"),
+    [
+        ("/api/v1/accounts/{owner}", "other_member"),
+        ("/api/v1/accounts/{owner}", "client"),
+        ("/api/v1/organisations/{organisation}", "owner"),
+        ("/api/v1/organisations/{organisation}", "other_member"),
+    ],
+)
+async def test_hidden_objects_look_exactly_like_missing_ones(
+    path: str, viewer: str, client: AsyncTestClient, actors: Actors
+) -> None:
+    """A 404 for someone else's object tells nothing a 404 for a random id would not."""
+    caller = _actor(actors, viewer)
+    hidden = path.format(owner=actors.owner.account_id, organisation=actors.client.organisation_id)
+    missing = path.format(owner=uuid.uuid4(), organisation=uuid.uuid4())
+    answers = []
+    for url in (hidden, missing):
+        response = await client.get(url, headers=caller.headers)
+        body = assert_problem(response, context=viewer)
+        answers.append((response.status_code, {k: v for k, v in body.items() if k not in ("instance", "request_id")}))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 404

@@ -87,7 +87,7 @@ def create_app(
         middleware=[auth_rate_limit(settings).middleware],
     )
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             auth_router,
             MeController,
@@ -102,7 +102,6 @@ def create_app(
             **account_dependencies,
         },
         middleware=[
-            request_id_middleware,
             DefineMiddleware(BearerAuthenticationMiddleware, exclude=["^/schema", "^/health"]),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -131,6 +130,9 @@ def create_app(
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )
+    # Outermost, so that even unrouted requests (404, 405) get a request id and security headers.
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    return app
 
 
 def _store_factory(settings: Settings):  # type: ignore[no-untyped-def]

@@ -7,7 +7,9 @@ with it, that server is used (CI runs the suite both ways).
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -33,15 +35,19 @@ TEST_PASSWORD = "correct horse battery staple 42"
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
+def server_url() -> Iterator[URL]:
     configured = os.environ.get("DATABASE_URL")
     if configured:
         yield to_async_url(configured)
         return
-    embedded = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+    # Not pytest's tmp_path: pytest prunes old base directories, which would pull the data
+    # directory from under a server still used by another run on the same machine.
+    data_dir = Path(tempfile.mkdtemp(prefix="coop-test-pg-"))
+    embedded = EmbeddedPostgres(data_dir)
     url = to_async_url(embedded.start())
     yield url
     embedded.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 async def _admin(url: URL, statement: str) -> None:

@@ -33,12 +33,13 @@ from app.accounts.schemas import (
 from app.accounts.service import AccountService, IssuedTokens, NewOrganisation
 from app.core.errors import InvalidToken
 from app.core.problems import problems
-from app.core.schemas import MAX_PAGE_SIZE, Page
+from app.core.schemas import MAX_PAGE_SIZE, SINGLE_LINE, Page
 from app.db.transaction import UnitOfWork
 from app.models import Account, ClientOrganisation, MemberStatus, Role
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip")]
+URLSAFE = r"^[A-Za-z0-9_-]+$"  # what secrets.token_urlsafe produces (the OIDC state)
 
 
 def account_out(account: Account) -> AccountOut:
@@ -210,9 +211,9 @@ class AuthController(Controller):
         provider: FromPath[str],
         oidc_providers: NamedDependency[OidcProviders],
         accounts: NamedDependency[AccountService],
-        oidc_state: Annotated[str, QueryParameter(name="state", min_length=16, max_length=64)],
-        code: Annotated[str | None, QueryParameter(max_length=2048)] = None,
-        error: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        oidc_state: Annotated[str, QueryParameter(name="state", min_length=16, max_length=64, pattern=URLSAFE)],
+        code: Annotated[str | None, QueryParameter(max_length=2048, pattern=SINGLE_LINE)] = None,
+        error: Annotated[str | None, QueryParameter(max_length=200, pattern=SINGLE_LINE)] = None,
     ) -> TokenPair:
         attempt = await accounts.repository.take_login_attempt(oidc_state)
         if attempt is None:

@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 
@@ -28,7 +28,7 @@ from app.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_SIZE, load_demo
 from app.settings import InsecureSettingsError, get_settings
 
 cli = typer.Typer(help="Run and administer the cooperative's API.", no_args_is_help=True, add_completion=False)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 @asynccontextmanager

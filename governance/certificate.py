@@ -34,24 +34,38 @@ from .result import Result
 FORMAT = "coop-governance-certificate/1"
 
 
-def canonical_ballots(rules: Rules, normalised: Counter[tuple[str | None, Any, str | None]]) -> list[dict[str, Any]]:
-    """The sorted, aggregated, anonymous list of counted ballots (see module docstring)."""
-    merged: dict[bytes, dict[str, Any]] = {}
-    for (college, key, reason), n in normalised.items():
-        entry: dict[str, Any] = {"choice": choice_to_json(rules.method, rules, key), "college": college}
+def canonical_ballots(
+    rules: Rules,
+    by_college: dict[str | None, Counter[Any]],
+    block_reasons: Counter[tuple[str | None, str | None]] | None = None,
+) -> list[dict[str, Any]]:
+    """The sorted, aggregated, anonymous list of counted ballots (see module docstring).
+
+    ``by_college`` maps a college (``None`` without colleges) to normalised ballots and counts;
+    ``block_reasons`` splits consent blocks by (college, reason).
+    """
+    entries: list[tuple[bytes, dict[str, Any]]] = []
+    for college, counts in by_college.items():
+        for key, n in counts.items():
+            if n <= 0:
+                continue
+            if key == "block" and block_reasons:
+                continue
+            entry = {"choice": choice_to_json(rules.method, rules, key), "college": college}
+            entries.append((canonical_json(entry), {**entry, "count": n}))
+    for (college, reason), n in (block_reasons or {}).items():
+        entry = {"choice": "block", "college": college}
         if reason is not None:
             entry["reason"] = reason
-        sort_key = canonical_json(entry)
-        if sort_key in merged:
-            merged[sort_key]["count"] += n
-        else:
-            entry["count"] = n
-            merged[sort_key] = entry
-    return [merged[k] for k in sorted(merged)]
+        entries.append((canonical_json(entry), {**entry, "count": n}))
+    entries.sort(key=lambda pair: pair[0])
+    return [entry for _, entry in entries]
 
 
-def canonical_ballots_bytes(rules: Rules, normalised: Counter[tuple[str | None, Any, str | None]]) -> bytes:
-    return canonical_json(canonical_ballots(rules, normalised))
+def canonical_ballots_bytes(
+    rules: Rules, by_college: dict[str | None, Counter[Any]], block_reasons: Counter[Any] | None = None
+) -> bytes:
+    return canonical_json(canonical_ballots(rules, by_college, block_reasons))
 
 
 @dataclass(frozen=True)
@@ -89,7 +103,7 @@ def certify(result: Result) -> Certificate:
         "format": FORMAT,
         "rules": result.rules.to_dict(),
         "electorate": {"size": result.electorate_size, "colleges": dict(sorted(result.college_sizes.items()))},
-        "ballots": canonical_ballots(result.rules, result.normalised),
+        "ballots": canonical_ballots(result.rules, result.by_college, result.block_reasons),
         "result": result.to_dict(),
         "attendance": dict(result.attendance),
     }

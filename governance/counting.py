@@ -101,7 +101,8 @@ def normaliser(rules: Rules) -> Callable[[Any], Key]:
     if method in (Method.SCORE, Method.MAJORITY_JUDGMENT):
         index = {o: i for i, o in enumerate(options)}
         sorted_opts = tuple(sorted(options))
-        positions = tuple(index[o] for o in sorted_opts)
+        # inverse[i] = where option i sits among the sorted pairs of a complete ballot
+        inverse = tuple(sorted_opts.index(o) for o in options)
         if method is Method.SCORE:
             lo, hi = rules.score_range
             values = {v: v for v in range(lo, hi + 1)}
@@ -117,18 +118,16 @@ def normaliser(rules: Rules) -> Callable[[Any], Key]:
         def norm_graded(raw: Any) -> Key:
             if raw is None or raw == ():
                 return None
-            if raw.__class__ is not tuple or not all(p.__class__ is tuple and len(p) == 2 for p in raw):
+            if raw.__class__ is not tuple or set(map(type, raw)) != {tuple} or set(map(len, raw)) != {2}:
                 raise bad("this ballot maps each option to " + what, raw)
             names = tuple(map(get0, raw))
-            got = tuple(values.get(v) if v.__class__ is not bool else None for v in map(get1, raw))
-            if None in got:
-                wrong = raw[got.index(None)][1]
+            marks = tuple(map(get1, raw))
+            got = tuple(map(values.get, marks))
+            if None in got or (method is Method.SCORE and bool in set(map(type, marks))):
+                wrong = next(m for m, g in zip(marks, got, strict=True) if g is None or m.__class__ is bool)
                 raise bad(f"{wrong!r} is not {what}", raw, "out_of_range")
-            if names == sorted_opts:  # fast path: every option marked, pairs already sorted
-                out = [0] * len(options)
-                for pos, val in zip(positions, got, strict=True):
-                    out[pos] = val
-                return tuple(out)
+            if names == sorted_opts:  # fast path: every option marked once, pairs already sorted
+                return tuple(map(got.__getitem__, inverse))
             out = [default] * len(options)
             seen = set()
             for name, val in zip(names, got, strict=True):
@@ -153,11 +152,8 @@ def normaliser(rules: Rules) -> Callable[[Any], Key]:
         if raw.__class__ is not tuple:
             raise bad("a ranked ballot is a list of option ids, most preferred first", raw)
         flat = frozenset(raw)
-        if len(flat) == len(raw) and all(o.__class__ is str for o in raw):  # fast path: no ties
-            if flat <= optset:
-                return raw
-            unknown = sorted(o for o in raw if o not in optset)[0]
-            raise bad(f"unknown option {unknown!r}", raw, "unknown_option")
+        if len(flat) == len(raw) and flat <= optset:  # fast path: distinct known option ids, no ties
+            return raw
         out: list[Any] = []
         seen: set[str] = set()
         for item in raw:

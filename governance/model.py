@@ -476,15 +476,23 @@ class Electorate:
 # ---------------------------------------------------------------------------- ballots and proxies
 
 
+_FLAT = frozenset({str, int})
+
+
 def freeze(value: Any) -> Any:
     """Make a choice hashable: lists become tuples, dicts become sorted tuples of pairs."""
     if isinstance(value, (str, int)) or value is None:
         return value
     if isinstance(value, Mapping):
+        if _FLAT.issuperset(map(type, value.values())):
+            return tuple(sorted(value.items()))
         return tuple(sorted((k, freeze(v)) for k, v in value.items()))
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = sorted(value) if isinstance(value, (set, frozenset)) else value
-        return tuple(freeze(v) for v in items)
+    if isinstance(value, (list, tuple)):
+        if _FLAT.issuperset(map(type, value)):
+            return tuple(value)
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, (set, frozenset)):
+        return tuple(freeze(v) for v in sorted(value))
     return value
 
 

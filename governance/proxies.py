@@ -123,13 +123,30 @@ def validate_proxies(
 
 @dataclass(frozen=True)
 class Resolution:
-    """Which ballots count. ``counted`` maps (college, raw choice, reason) to a number of ballots."""
+    """Which ballots count.
 
-    counted: Counter[tuple[str | None, Any, str | None]]
+    ``grouped`` maps a college (``None`` without colleges) to raw choices and their number of
+    ballots; ``reasons`` counts consent ballots by (college, raw choice, reason) when a reason is
+    given. :attr:`counted` is the flat view (college, raw choice, reason) -> number.
+    """
+
+    grouped: dict[str | None, Counter[Any]]
+    reasons: Counter[tuple[str | None, Any, Any]]
     in_person: int
     by_proxy: int
     blank_proxies: int
     cancelled_proxies: tuple[str, ...] = field(default=())
+
+    @property
+    def counted(self) -> Counter[tuple[str | None, Any, str | None]]:
+        flat: Counter[tuple[str | None, Any, str | None]] = Counter()
+        for college, choices in self.grouped.items():
+            for raw, n in choices.items():
+                flat[(college, raw, None)] += n
+        for (college, raw, reason), n in self.reasons.items():
+            flat[(college, raw, None)] -= n
+            flat[(college, raw, reason)] += n
+        return +flat
 
     def summary(self) -> dict[str, int]:
         return {
@@ -172,29 +189,39 @@ def resolve_ballots(
     if len(voter_set) != len(voters):
         dup = next(v for v, n in Counter(voters).items() if n > 1)
         raise InvalidBallot("this member voted twice", dup, code="duplicate_ballot")
-    if not voter_set.issubset(members.keys()):
+    if not members.keys() >= voter_set:
         stranger = sorted(str(v) for v in voter_set - members.keys())[0]
         raise InvalidBallot("not a member of the electorate when the vote opened", stranger, code="not_in_electorate")
 
     use_colleges = bool(rules.colleges)
     keep_reason = rules.method is Method.CONSENT
-    choices = map(_choice, direct_ballots)
-    if use_colleges:
-        colleges: Any = list(map(members.__getitem__, voters))
-    if keep_reason:
-        reasons = map(_reason, direct_ballots)
-        raw = Counter(zip(colleges if use_colleges else [None] * len(voters), choices, reasons, strict=False))
-        counted: Counter[tuple[str | None, Any, str | None]] = raw
-    elif use_colleges:
-        counted = Counter((c, ch, None) for c, ch in zip(colleges, choices, strict=True))
-    else:
-        try:
-            plain = Counter(choices)
-        except TypeError:  # an unhashable choice slipped through; freeze and retry
-            from .model import freeze
+    grouped: dict[str | None, Counter[Any]] = {}
+    reasons: Counter[tuple[str | None, Any, Any]] = Counter()
+    choices = list(map(_choice, direct_ballots))
+    try:
+        if use_colleges:
+            colleges = list(map(members.__getitem__, voters))
+            for (college, choice), n in Counter(zip(colleges, choices, strict=True)).items():
+                grouped.setdefault(college, Counter())[choice] += n
+        else:
+            grouped[None] = Counter(choices)
+    except TypeError:  # an unhashable choice slipped through: freeze and retry
+        from .model import freeze
 
-            plain = Counter(freeze(b.choice) for b in direct_ballots)
-        counted = Counter({(None, ch, None): n for ch, n in plain.items()})
+        choices = [freeze(c) for c in choices]
+        grouped = {}
+        for b, choice in zip(direct_ballots, choices, strict=True):
+            college = members[b.voter] if use_colleges else None
+            grouped.setdefault(college, Counter())[choice] += 1
+    if keep_reason:
+        for b in direct_ballots:
+            if b.reason is not None:
+                reasons[(members[b.voter] if use_colleges else None, b.choice, b.reason)] += 1
+
+    def add(college: str | None, choice: Any, reason: Any) -> None:
+        grouped.setdefault(college, Counter())[choice] += 1
+        if keep_reason and reason is not None:
+            reasons[(college, choice, reason)] += 1
 
     holder_of = {p.principal: p.holder for p in proxies}
     by_proxy = 0
@@ -211,8 +238,7 @@ def resolve_ballots(
         if b.voter in voter_set:
             cancelled.append(b.voter)  # the principal voted in person: the proxy is cancelled
             continue
-        college = members[b.voter] if use_colleges else None
-        counted[(college, b.choice, b.reason if keep_reason else None)] += 1
+        add(members[b.voter] if use_colleges else None, b.choice, b.reason)
         by_proxy += 1
     blank = 0
     for p in proxies:
@@ -221,10 +247,9 @@ def resolve_ballots(
         if p.principal in voter_set:
             cancelled.append(p.principal)
             continue
-        college = members[p.principal] if use_colleges else None
-        counted[(college, _blank_proxy_choice(rules), None)] += 1
+        add(members[p.principal] if use_colleges else None, _blank_proxy_choice(rules), None)
         blank += 1
-    return Resolution(counted, len(voters), by_proxy, blank, tuple(sorted(cancelled)))
+    return Resolution(grouped, reasons, len(voters), by_proxy, blank, tuple(sorted(cancelled)))
 
 
 def _blank_proxy_choice(rules: Rules) -> Any:

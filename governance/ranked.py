@@ -8,7 +8,7 @@ are never reached (instant-runoff: the ballot is then exhausted).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import lt
 from typing import Any
 
@@ -95,16 +95,23 @@ def count_instant_runoff(
 def pairwise_matrix(options: tuple[str, ...], profile: dict[Key, int]) -> list[list[int]]:
     """``d[i][j]`` = weight of ballots ranking option ``i`` strictly above option ``j``.
 
-    Each distinct ballot becomes a position map; per option a column of positions across distinct
-    ballots is built with C-level ``map``; each pair is then one ``sum(map(lt, ...))`` pass.
+    Bit-parallel: each distinct ballot gets one lane of ``lane`` bits in a big integer per option.
+    For option ``i`` the lane holds ``1 << position`` (one-hot); for option ``j`` it holds
+    ``(1 << position) - 1`` (every rank above ``j``). Their AND is non-zero in a lane exactly when
+    ``i`` is ranked above ``j`` on that ballot, and is then a single bit, so
+    ``(onehot_i & above_j).bit_count()`` counts those ballots. Weights other than 1 are handled
+    bit by bit (one mask of lanes per bit of the weights). Unranked options share the position just
+    below the last rank; equally ranked options share a position.
     """
     n = len(options)
-    unranked = n + 1
-    maps = []
-    for key in profile:
-        if all(item.__class__ is str for item in key):
-            maps.append(dict(zip(key, range(len(key)), strict=False)))
-        else:
+    unranked = n
+    keys = list(profile)
+    optset = frozenset(options)
+    if optset.issuperset(chain.from_iterable(keys)):  # every ballot strict: items are option ids
+        maps = list(map(dict, map(zip, keys, repeat(range(n)))))
+    else:
+        maps = []
+        for key in keys:
             pos: dict[str, int] = {}
             for rank, item in enumerate(key):
                 if item.__class__ is str:
@@ -113,20 +120,50 @@ def pairwise_matrix(options: tuple[str, ...], profile: dict[Key, int]) -> list[l
                     for o in item:
                         pos[o] = rank
             maps.append(pos)
-    weights = list(profile.values())
-    unit = all(w == 1 for w in weights)
     count = len(maps)
-    columns = [list(map(dict.get, maps, repeat(o, count), repeat(unranked, count))) for o in options]
+    weights = list(profile.values())
+    columns = [bytes(map(dict.get, maps, repeat(o, count), repeat(unranked, count))) for o in options]
     d = [[0] * n for _ in range(n)]
+    if n + 1 > 64:  # lanes would not fit 64 bits: plain comparisons (slow, but exact)
+        for i in range(n):
+            for j in range(n):
+                if i != j:
+                    d[i][j] = sum(compress(weights, map(lt, columns[i], columns[j])))
+        return d
+    width = 2 if n + 1 <= 16 else (4 if n + 1 <= 32 else 8)
+
+    def big(column: bytes, lane_values: list[int]) -> int:
+        """One lane of ``width`` bytes per ballot holding ``lane_values[position]``, as an int."""
+        buf = bytearray(width * count)
+        for k in range(width):
+            table = bytes((lane_values[p] >> (8 * k)) & 0xFF if p < len(lane_values) else 0 for p in range(256))
+            buf[k::width] = column.translate(table)
+        return int.from_bytes(buf, "little")
+
+    onehot_of = [1 << p for p in range(n + 1)]
+    above_of = [(1 << p) - 1 for p in range(n + 1)]
+    onehot = [big(col, onehot_of) for col in columns]
+    above = [big(col, above_of) for col in columns]
+    if all(w == 1 for w in weights):
+        masks: list[tuple[int, int | None]] = [(1, None)]
+    else:
+        full = [0, (1 << (8 * width)) - 1]
+        masks = [
+            (1 << bit, big(bytes(map(bool, map((1 << bit).__and__, weights))), full))
+            for bit in range(max(weights).bit_length())
+        ]
     for i in range(n):
-        ci = columns[i]
+        oi = onehot[i]
         for j in range(n):
             if i == j:
                 continue
-            if unit:
-                d[i][j] = sum(map(lt, ci, columns[j]))
-            else:
-                d[i][j] = sum(compress(weights, map(lt, ci, columns[j])))
+            both = oi & above[j]
+            if not both:
+                continue
+            total = 0
+            for value, mask in masks:
+                total += value * (both if mask is None else both & mask).bit_count()
+            d[i][j] = total
     return d
 
 

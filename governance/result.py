@@ -46,7 +46,8 @@ class Result:
     rules: Rules = field(repr=False, compare=False)
     electorate_size: int = field(repr=False, compare=False, default=0)
     college_sizes: dict[str, int] = field(repr=False, compare=False, default_factory=dict)
-    normalised: Counter[Any] = field(repr=False, compare=False, default_factory=Counter)
+    by_college: dict[str | None, Counter[Any]] = field(repr=False, compare=False, default_factory=dict)
+    block_reasons: Counter[Any] = field(repr=False, compare=False, default_factory=Counter)
     attendance: dict[str, int] = field(compare=False, default_factory=dict)
 
     @property

@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from fractions import Fraction
+from itertools import chain
 from typing import Any
 
 from .canonical import fraction_str
@@ -28,7 +29,7 @@ from .counting import (
 )
 from .errors import InvalidBallot, InvalidElectorate
 from .lot import Lot
-from .model import Ballot, Electorate, Method, Proxy, Rules
+from .model import RANKED_METHODS, Ballot, Electorate, Method, Proxy, Rules
 from .proxies import resolve_ballots
 from .ranked import count_instant_runoff, count_schulze
 from .result import Result
@@ -61,8 +62,9 @@ def tally(
     _check_electorate_colleges(rules, electorate)
     resolution = resolve_ballots(rules, electorate, ballots, proxies, decision=decision, assembly=assembly)
     sizes = electorate.college_sizes() if rules.colleges else {}
+    sizes = {k: v for k, v in sizes.items() if k is not None}
     try:
-        result = count(rules, len(electorate), {k: v for k, v in sizes.items() if k is not None}, resolution.counted)
+        result = _count_grouped(rules, len(electorate), sizes, resolution.grouped, resolution.reasons)
     except InvalidBallot as err:
         choice = getattr(err, "choice", None)
         for b in ballots:
@@ -94,28 +96,68 @@ def count(
     This is the deterministic core :func:`governance.verify` reruns. ``college_sizes`` gives the
     electorate of each college (used by thresholds based on the electorate).
     """
+    use_colleges = bool(rules.colleges)
+    keep_reason = rules.method is Method.CONSENT
+    raw_by_college: dict[str | None, dict[Any, int]] = {}
+    raw_reasons: Counter[tuple[str | None, Any, Any]] = Counter()
+    for (college, raw, reason), n in counted.items():
+        c = college if use_colleges else None
+        group = raw_by_college.get(c)
+        if group is None:
+            group = raw_by_college[c] = {}
+        group[raw] = group.get(raw, 0) + n
+        if keep_reason and reason is not None:
+            raw_reasons[(c, raw, reason)] += n
+    return _count_grouped(rules, electorate_size, college_sizes, raw_by_college, raw_reasons)
+
+
+def _normalise_all(rules: Rules, norm: Any, raws: list[Any]) -> list[Any]:
+    """Normalise distinct raw choices; ranked ballots are checked in bulk when they are plain."""
+    if rules.method in RANKED_METHODS and raws and set(map(type, raws)) == {tuple} and () not in raws:
+        optset = frozenset(rules.options)
+        if optset.issuperset(chain.from_iterable(raws)) and list(map(len, map(frozenset, raws))) == list(
+            map(len, raws)
+        ):
+            return raws  # every ballot a tuple of distinct known option ids: already normal
+    return list(map(norm, raws))
+
+
+def _count_grouped(
+    rules: Rules,
+    electorate_size: int,
+    college_sizes: dict[str, int],
+    raw_by_college: dict[str | None, dict[Any, int]],
+    raw_reasons: Counter[tuple[str | None, Any, Any]],
+) -> Result:
     method = rules.method
     norm = normaliser(rules)
-    cache: dict[Any, Any] = {}
-    normalised: Counter[tuple[str | None, Any, str | None]] = Counter()
     keep_reason = method is Method.CONSENT
-    for (college, raw, reason), n in counted.items():
-        try:
-            key = cache[raw]
-        except KeyError:
-            key = cache[raw] = norm(raw)
-        except TypeError:
-            key = norm(raw)
-        if keep_reason and key == "block" and reason is not None:
+    by_college: dict[str | None, Counter[Any]] = {}
+    for c, raws in raw_by_college.items():
+        keys = _normalise_all(rules, norm, list(raws))
+        merged = dict(zip(keys, raws.values(), strict=True))
+        if len(merged) != len(keys):  # different spellings of one ballot (e.g. approval order)
+            merged = {}
+            for key, n in zip(keys, raws.values(), strict=True):
+                merged[key] = merged.get(key, 0) + n
+        by_college[c] = Counter(merged)
+    if not rules.colleges:
+        by_college.setdefault(None, Counter())
+    block_reasons: Counter[tuple[str | None, str | None]] = Counter()
+    if keep_reason:
+        for c, counts in by_college.items():
+            if counts["block"]:
+                block_reasons[(c, None)] = counts["block"]
+        for (c, raw, reason), n in raw_reasons.items():
+            if norm(raw) != "block":
+                continue
             if not isinstance(reason, str):
                 raise InvalidBallot("a block reason must be text", code="invalid_reason")
-            normalised[(college, key, reason)] += n
-        else:
-            normalised[(college, key, None)] += n
-    if not rules.colleges:
-        normalised = Counter({(None, k, r): n for (_, k, r), n in normalised.items()})
+            block_reasons[(c, reason)] += n
+            block_reasons[(c, None)] -= n
+        block_reasons = +block_reasons
 
-    participants = sum(normalised.values())
+    participants = sum(sum(c.values()) for c in by_college.values())
     q = rules.quorum
     needed = 0 if q is None else math.ceil(q * electorate_size)
     quorum_met = participants >= needed
@@ -129,10 +171,7 @@ def count(
 
     from .certificate import canonical_ballots_bytes  # late import: certificate imports tally
 
-    lot = Lot(lambda: canonical_ballots_bytes(rules, normalised))
-    by_college: dict[str | None, Counter[Any]] = {}
-    for (college, key, _reason), n in normalised.items():
-        by_college.setdefault(college, Counter())[key] += n
+    lot = Lot(lambda: canonical_ballots_bytes(rules, by_college, block_reasons))
     blank_key = "blank" if method in (Method.MOTION, Method.CONSENT) else None
     blanks = sum(c[blank_key] for c in by_college.values())
     participation = {"counted": participants, "blank": blanks}
@@ -145,9 +184,8 @@ def count(
         outcome = "adopted" if adopted else "rejected"
     elif method is Method.CONSENT:
         reasons: Counter[str | None] = Counter()
-        for (_c, key, reason), n in normalised.items():
-            if key == "block":
-                reasons[reason] += n
+        for (_c, reason), n in block_reasons.items():
+            reasons[reason] += n
         adopted, details = count_consent(by_college, reasons)
         outcome = "adopted" if adopted else "rejected"
     else:
@@ -195,7 +233,8 @@ def count(
         rules=rules,
         electorate_size=electorate_size,
         college_sizes=dict(college_sizes),
-        normalised=normalised,
+        by_college=by_college,
+        block_reasons=block_reasons,
     )
 
 

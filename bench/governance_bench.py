@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from governance import Ballot, Electorate, Rules, tally  # noqa: E402
+from governance import Ballot, Electorate, Rules, tally
 
 OPTIONS = tuple(f"option{i}" for i in range(10))
 GRADES = ("excellent", "very_good", "good", "fair", "poor", "reject")
@@ -84,7 +84,10 @@ def main() -> None:
     cases.append(case("instant-runoff, 100,000 x 10", Rules(method="instant_runoff", options=OPTIONS), ranked))
     graded = [{o: rng.choice(GRADES) for o in OPTIONS} for _ in range(100_000)]
     cases.append(case("majority judgment, 100,000 x 10", Rules(method="majority_judgment", options=OPTIONS), graded))
-    header = f"{'case':34} {'ballots/s':>12} {'tally s':>8} {'parse s':>8} {'scan s':>7} {'tally/parse':>11} {'tally/scan':>10}"
+    header = (
+        f"{'case':34} {'ballots/s':>12} {'tally s':>8} {'parse s':>8} {'scan s':>7} "
+        f"{'tally/parse':>11} {'tally/scan':>10}"
+    )
     print(header)
     print("-" * len(header))
     for c in cases:

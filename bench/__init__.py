@@ -1,0 +1,1 @@
+"""Benchmarks: run, never asserted (see bench/README.md)."""

@@ -77,7 +77,7 @@ class AuthController(Controller):
     @post(
         "/register",
         summary="Register as a member (applicant) or as a client acting for an organisation",
-        responses=problems(400, 409, 413, 422, 429),
+        responses=problems(400, 401, 409, 413, 422, 429),
     )
     async def register(self, data: JSONBody[RegisterInput], accounts: NamedDependency[AccountService]) -> AccountOut:
         organisation = (
@@ -152,7 +152,7 @@ class AuthController(Controller):
         "/password-reset/request",
         status_code=HTTP_202_ACCEPTED,
         summary="Mail a password-reset link; the answer is the same whether the address exists or not",
-        responses=problems(400, 413, 429),
+        responses=problems(400, 401, 413, 429),
     )
     async def request_password_reset(
         self, data: JSONBody[EmailInput], accounts: NamedDependency[AccountService]
@@ -171,7 +171,7 @@ class AuthController(Controller):
     ) -> None:
         await accounts.reset_password(data.token, data.new_password)
 
-    @get("/oidc", summary="The OpenID Connect providers members can sign in with", responses=problems(429))
+    @get("/oidc", summary="The OpenID Connect providers members can sign in with", responses=problems(401, 429))
     async def list_providers(self, oidc_providers: NamedDependency[OidcProviders]) -> list[OidcProviderOut]:
         return [
             OidcProviderOut(
@@ -186,7 +186,7 @@ class AuthController(Controller):
         "/oidc/{provider:str}/start",
         summary="Start signing in with an OpenID Connect provider (authorization code + PKCE)",
         description="Answers with the provider's authorization URL; `?redirect=true` answers with a 302 to it.",
-        responses=problems(404, 429, 502),
+        responses=problems(400, 401, 404, 429, 502),
     )
     async def oidc_start(
         self,
@@ -262,7 +262,7 @@ class AccountsController(Controller):
     @get(
         "/{account_id:uuid}",
         summary="One account: your own, or any for administrators",
-        responses=problems(401, 404),
+        responses=problems(400, 401, 404),
     )
     async def get_account(
         self,
@@ -295,7 +295,7 @@ class OrganisationsController(Controller):
     @get(
         "/{organisation_id:uuid}",
         summary="A client organisation: visible to the people acting for it and to administrators",
-        responses=problems(401, 404),
+        responses=problems(400, 401, 404),
     )
     async def get_organisation(
         self,

@@ -122,7 +122,8 @@ def pairwise_matrix(options: tuple[str, ...], profile: dict[Key, int]) -> list[l
             maps.append(pos)
     count = len(maps)
     weights = list(profile.values())
-    columns = [bytes(map(dict.get, maps, repeat(o, count), repeat(unranked, count))) for o in options]
+    as_column = bytes if n < 255 else list  # positions fit a byte for up to 254 options
+    columns = [as_column(map(dict.get, maps, repeat(o, count), repeat(unranked, count))) for o in options]
     d = [[0] * n for _ in range(n)]
     if n + 1 > 64:  # lanes would not fit 64 bits: plain comparisons (slow, but exact)
         for i in range(n):

@@ -22,6 +22,10 @@ import random
 from collections import Counter
 
 import pytest
+
+pytest.importorskip("pref_voting")
+pytest.importorskip("stvpoll")
+
 from pref_voting.grade_methods import approval as pv_approval
 from pref_voting.grade_methods import majority_judgement as pv_mj
 from pref_voting.grade_profiles import GradeProfile

@@ -106,24 +106,34 @@ def pairwise_matrix(options: tuple[str, ...], profile: dict[Key, int]) -> list[l
     n = len(options)
     unranked = n
     keys = list(profile)
-    optset = frozenset(options)
-    if optset.issuperset(chain.from_iterable(keys)):  # every ballot strict: items are option ids
-        maps = list(map(dict, map(zip, keys, repeat(range(n)))))
-    else:
-        maps = []
-        for key in keys:
-            pos: dict[str, int] = {}
-            for rank, item in enumerate(key):
-                if item.__class__ is str:
-                    pos[item] = rank
-                else:
-                    for o in item:
-                        pos[o] = rank
-            maps.append(pos)
-    count = len(maps)
+    count = len(keys)
     weights = list(profile.values())
     as_column = bytes if n < 255 else list  # positions fit a byte for up to 254 options
-    columns = [as_column(map(dict.get, maps, repeat(o, count), repeat(unranked, count))) for o in options]
+    optset = frozenset(options)
+    strict = optset.issuperset(chain.from_iterable(keys))  # items are option ids (no equal ranks)
+    complete = strict and n + 1 <= 64 and set(map(len, keys)) == {n}
+    if complete:
+        # Complete rankings (validated: distinct options): build lanes straight from the ranks.
+        index_of = {o: i for i, o in enumerate(options)}
+        flat = bytes(map(index_of.__getitem__, chain.from_iterable(keys)))
+        columns = []
+    else:
+        flat = b""
+    if not complete:
+        if strict:
+            maps = list(map(dict, map(zip, keys, repeat(range(n)))))
+        else:
+            maps = []
+            for key in keys:
+                pos: dict[str, int] = {}
+                for rank, item in enumerate(key):
+                    if item.__class__ is str:
+                        pos[item] = rank
+                    else:
+                        for o in item:
+                            pos[o] = rank
+                maps.append(pos)
+        columns = [as_column(map(dict.get, maps, repeat(o, count), repeat(unranked, count))) for o in options]
     d = [[0] * n for _ in range(n)]
     if n + 1 > 64:  # lanes would not fit 64 bits: plain comparisons (slow, but exact)
         for i in range(n):
@@ -141,10 +151,21 @@ def pairwise_matrix(options: tuple[str, ...], profile: dict[Key, int]) -> list[l
             buf[k::width] = column.translate(table)
         return int.from_bytes(buf, "little")
 
-    onehot_of = [1 << p for p in range(n + 1)]
-    above_of = [(1 << p) - 1 for p in range(n + 1)]
-    onehot = [big(col, onehot_of) for col in columns]
-    above = [big(col, above_of) for col in columns]
+    if complete:
+        # onehot[i] has bit r set in a ballot's lane when option i is ranked r-th; every lane holds
+        # exactly one bit, so subtracting 1 from each lane (no borrow) gives the ranks above i.
+        ones = int.from_bytes((b"\x01" + bytes(width - 1)) * count, "little")
+        onehot = [0] * n
+        for r in range(n):
+            at_rank = flat[r::n]
+            for i in range(n):
+                onehot[i] |= big(at_rank, [int(p == i) for p in range(n)]) << r
+        above = [h - ones for h in onehot]
+    else:
+        onehot_of = [1 << p for p in range(n + 1)]
+        above_of = [(1 << p) - 1 for p in range(n + 1)]
+        onehot = [big(col, onehot_of) for col in columns]
+        above = [big(col, above_of) for col in columns]
     if all(w == 1 for w in weights):
         masks: list[tuple[int, int | None]] = [(1, None)]
     else:

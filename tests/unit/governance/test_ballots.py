@@ -110,3 +110,38 @@ def test_blt_export() -> None:
     )
     with pytest.raises(InvalidBallot):
         to_blt(Rules(method="schulze", options=("x", "y")), [Ballot("a", (("x", "y"),))])
+
+
+def test_bit_parallel_pairwise_matrix_matches_a_naive_count() -> None:
+    """The fast pairwise matrix (complete, truncated, tied, weighted ballots) against plain loops."""
+    import random
+
+    from governance.ranked import pairwise_matrix
+
+    rng = random.Random(5)
+    for n in (2, 3, 7, 15, 16, 40, 70):
+        options = tuple(f"o{i}" for i in range(n))
+        for shape in ("complete", "truncated", "tied"):
+            profile: dict = {}
+            for _ in range(60):
+                perm = rng.sample(options, n)
+                if shape == "truncated":
+                    perm = perm[: rng.randint(1, n)]
+                key = tuple(perm)
+                if shape == "tied" and n > 2:
+                    cut = rng.randint(1, n - 1)
+                    key = (*perm[: cut - 1], tuple(sorted(perm[cut - 1 : cut + 1])), *perm[cut + 1 :])
+                profile[key] = rng.choice([1, 1, 2, 7, 1000])
+            d = pairwise_matrix(options, profile)
+            positions = []
+            for key, w in profile.items():
+                pos = {}
+                for rank, item in enumerate(key):
+                    for o in (item,) if isinstance(item, str) else item:
+                        pos[o] = rank
+                positions.append((pos, w))
+            for i, a in enumerate(options):
+                for j, b in enumerate(options):
+                    if i != j:
+                        naive = sum(w for pos, w in positions if pos.get(a, n) < pos.get(b, n))
+                        assert d[i][j] == naive, (n, shape, a, b)

@@ -128,6 +128,7 @@ def create_app(
             security=[{}, {"BearerToken": []}],
         ),
         request_max_body_size=settings.max_body_bytes,
+        logging_config=None,  # structlog is configured above; Litestar must not replace it
         debug=False,
     )
     # Outermost, so that even unrouted requests (404, 405) get a request id and security headers.

@@ -24,7 +24,7 @@ class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
         claims = signing_keys.verify(token.strip())
         if claims is None:
             raise InvalidToken()
-        async with connection.app.state.database.sessionmaker() as session:
+        async with connection.app.state.database.read_session() as session:
             account = await AccountRepository(session).active_account_for_session(claims.account_id, claims.session_id)
         if account is None:
             raise InvalidToken("This session has ended; sign in again.")

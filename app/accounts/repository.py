@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
@@ -17,6 +17,19 @@ from app.models import (
     OidcIdentity,
     OidcLoginAttempt,
     RefreshToken,
+)
+
+
+# Built once and run without the ORM's unit of work: it runs on every authenticated request.
+_ACTIVE_ACCOUNT = (
+    select(*Account.__table__.columns)  # type: ignore[attr-defined]
+    .join(AuthSession, AuthSession.account_id == Account.id)
+    .where(
+        Account.id == bindparam("account_id"),
+        Account.disabled_at.is_(None),  # type: ignore[union-attr]
+        AuthSession.id == bindparam("session_id"),
+        AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
+    )
 )
 
 
@@ -53,16 +66,9 @@ class AccountRepository:
 
     async def active_account_for_session(self, account_id: uuid.UUID, session_id: uuid.UUID) -> Account | None:
         """The account behind an access token, if its session is still alive: one query per request."""
-        return await self.session.scalar(
-            select(Account)
-            .join(AuthSession, AuthSession.account_id == Account.id)
-            .where(
-                Account.id == account_id,
-                Account.disabled_at.is_(None),  # type: ignore[union-attr]
-                AuthSession.id == session_id,
-                AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
-            )
-        )
+        result = await self.session.execute(_ACTIVE_ACCOUNT, {"account_id": account_id, "session_id": session_id})
+        row = result.mappings().first()
+        return Account(**row) if row is not None else None
 
     # sessions and refresh tokens
     async def lock_refresh_token(self, token_hash: bytes) -> RefreshToken | None:

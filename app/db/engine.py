@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.db.embedded import EmbeddedPostgres
 from app.db.url import to_async_url
@@ -19,11 +22,20 @@ class Database:
 
     url: URL
     engine: AsyncEngine
+    read_engine: AsyncEngine
     sessionmaker: async_sessionmaker
     embedded: EmbeddedPostgres | None = field(default=None)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        await self.read_engine.dispose()
+
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A session for one read outside the request's transaction, in autocommit mode:
+        no BEGIN/ROLLBACK round trips (used to authenticate every request)."""
+        async with AsyncSession(bind=self.read_engine, expire_on_commit=False) as session:
+            yield session
 
     async def ping(self) -> bool:
         try:
@@ -41,13 +53,14 @@ def resolve_database_url(settings: Settings) -> tuple[URL, EmbeddedPostgres | No
     return to_async_url(embedded.start()), embedded
 
 
-def create_engine(url: URL, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: URL, *, pool_size: int = 10, **options: Any) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,
         connect_args={"server_settings": {"timezone": "UTC", "application_name": "coop-platform"}},
+        **options,
     )
 
 
@@ -56,9 +69,12 @@ def open_database(settings: Settings, url: URL | None = None) -> Database:
     if url is None:
         url, embedded = resolve_database_url(settings)
     engine = create_engine(url)
+    # Single-statement reads in autocommit: no BEGIN and no ROLLBACK round trips around them.
+    read_engine = create_engine(url, pool_size=5, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
     return Database(
         url=url,
         engine=engine,
+        read_engine=read_engine,
         sessionmaker=async_sessionmaker(engine, expire_on_commit=False),
         embedded=embedded,
     )

@@ -19,7 +19,6 @@ from app.models import (
     RefreshToken,
 )
 
-
 # Built once and run without the ORM's unit of work: it runs on every authenticated request.
 _ACTIVE_ACCOUNT = (
     select(*Account.__table__.columns)  # type: ignore[attr-defined]

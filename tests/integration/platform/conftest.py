@@ -7,15 +7,17 @@ anywhere in the project is picked up by these tests without editing them.
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest
 import uvicorn
 from litestar import Litestar
 from sqlalchemy.engine import URL
@@ -24,7 +26,7 @@ from app.accounts.tokens import generate_private_key_pem
 from app.db.url import asyncpg_dsn
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import FAST_PASSWORDS, free_port
+from tests.conftest import FAST_PASSWORDS
 
 PROBLEM_BASE = "urn:coop:problem:"
 WRITE_METHODS = ("post", "put", "patch", "delete")
@@ -146,33 +148,34 @@ class _ThreadedServer(uvicorn.Server):
         pass
 
 
-@pytest.fixture(scope="module")
-def live_server_factory() -> Iterator[Any]:
-    """Start `create_app(settings)` under uvicorn on a free loopback port, in a thread with its own loop."""
-    started: list[tuple[_ThreadedServer, threading.Thread]] = []
+@contextmanager
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    """`create_app(settings)` under uvicorn on a loopback port, in a thread with its own event loop.
 
-    def start(settings: Settings) -> LiveServer:
-        app = create_app(settings, passwords=FAST_PASSWORDS)
-        port = free_port()
-        config = uvicorn.Config(
-            app=app, host="127.0.0.1", port=port, lifespan="on", log_level="warning", access_log=False
-        )
-        server = _ThreadedServer(config)
-        thread = threading.Thread(target=lambda: asyncio.run(server.serve()), name=f"uvicorn-{port}", daemon=True)
-        thread.start()
-        started.append((server, thread))
-        base_url = f"http://127.0.0.1:{port}"
-        for _ in range(500):  # up to 10 s
-            if server.started:
-                break
+    The socket is bound here, before the server starts, so no other process can take the port between
+    choosing it and listening on it. Leaving the block stops the server (lifespan shutdown included).
+    """
+    app = create_app(settings, passwords=FAST_PASSWORDS)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app=app, lifespan="on", log_level="warning", access_log=False)
+    server = _ThreadedServer(config)
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve(sockets=[sock])), name=f"live-server-{port}", daemon=True
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
             if not thread.is_alive():
-                raise RuntimeError("the live server stopped while starting")
-            threading.Event().wait(0.02)
-        else:
-            raise RuntimeError("the live server did not start within 10 s")
-        return LiveServer(base_url=base_url, app=app)
-
-    yield start
-    for server, thread in started:
+                raise RuntimeError("the live server stopped while starting (see its log above)")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the live server did not start within 30 s")
+            time.sleep(0.02)
+        yield LiveServer(base_url=f"http://127.0.0.1:{port}", app=app)
+    finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=30)
+        sock.close()

@@ -12,7 +12,7 @@ not a search: run Schemathesis' CLI with a larger budget to hunt.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +34,7 @@ from app.db.url import asyncpg_dsn, with_database
 from app.settings import Settings
 from tests.conftest import TEST_PASSWORD, Mailbox
 from tests.integration.conftest import admit, create_admin_account, register, sign_in
-from tests.integration.platform.conftest import LiveServer, collected_operations
+from tests.integration.platform.conftest import LiveServer, collected_operations, live_server
 
 MAX_EXAMPLES = 25
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -105,8 +105,10 @@ def live_settings(
 
 
 @pytest.fixture(scope="module")
-def live(live_server_factory: Any, live_settings: Settings) -> LiveServer:
-    return live_server_factory(live_settings)
+def live(live_settings: Settings) -> Iterator[LiveServer]:
+    # Depends on the settings (and so the database) alone: the server stops before the database is dropped.
+    with live_server(live_settings) as server:
+        yield server
 
 
 @dataclass(frozen=True)

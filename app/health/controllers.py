@@ -20,7 +20,7 @@ class Health(msgspec.Struct, kw_only=True):
 class HealthController(Controller):
     path = "/health"
     tags = ["health"]
-    exclude_from_auth = True
+    opt = {"exclude_from_auth": True}
 
     @get("/live", summary="The process is up")
     async def live(self) -> Health:
@@ -36,7 +36,7 @@ class HealthController(Controller):
 class KeysController(Controller):
     path = "/.well-known"
     tags = ["auth"]
-    exclude_from_auth = True
+    opt = {"exclude_from_auth": True}
 
     @get("/jwks.json", summary="Public keys (JWKS) that verify the API's access tokens")
     async def jwks(self, state: State) -> dict[str, Any]:

@@ -45,12 +45,7 @@ OPERATIONS = collected_operations()
 
 # Known bugs outside this test's reach, expected to fail until fixed (strict: a fix makes them fail loudly,
 # so the entry is removed with the fix).
-KNOWN_BUGS = {
-    ("GET /.well-known/jwks.json", "stale"): (
-        "KeysController sets `exclude_from_auth = True` as a class attribute, which Litestar ignores (it "
-        "reads `opt['exclude_from_auth']`), so the public keys answer 401 to a request with an ended token"
-    ),
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _cases() -> list[Any]:

@@ -25,6 +25,9 @@ from app.accounts.deps import dependencies as account_dependencies
 from app.accounts.oidc import OidcProviders
 from app.accounts.passwords import Passwords
 from app.accounts.tokens import SigningKeys
+from app.assemblies.background import assemblies_lifespan, build_governance, channels_plugin
+from app.assemblies.controllers import AssembliesController, ProposalsController, StatutesController
+from app.assemblies.deps import dependencies as assembly_dependencies
 from app.core.errors import EXCEPTION_HANDLERS
 from app.core.logging import configure_logging
 from app.core.mail import Mailer, build_mailer
@@ -64,14 +67,17 @@ def create_app(
                 STORE_NAME, PostgresStore(database.sessionmaker, namespace=STORE_NAME), allow_override=True
             )
         try:
-            yield
+            async with assemblies_lifespan(app.state, database):
+                yield
         finally:
             await database.dispose()
             if database.embedded is not None:
                 database.embedded.stop()
 
+    channels = channels_plugin(settings, lambda: app.state.database.url)
     state = State(
         {
+            "governance": build_governance(settings, channels),
             "settings": settings,
             "signing_keys": SigningKeys.from_settings(settings),
             "passwords": passwords or Passwords(),
@@ -95,16 +101,21 @@ def create_app(
             OrganisationsController,
             HealthController,
             KeysController,
+            StatutesController,
+            AssembliesController,
+            ProposalsController,
         ],
         dependencies={
             "unit_of_work": Provide(provide_unit_of_work),
             "db_session": Provide(provide_session),
             **account_dependencies,
+            **assembly_dependencies,
         },
         middleware=[
             DefineMiddleware(BearerAuthenticationMiddleware, exclude=["^/schema", "^/health"]),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[channels],
         lifespan=[lifespan],
         state=state,
         stores=stores,

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     mail_from: str = Field(default="Cooperative <no-reply@coop.localhost>", validation_alias="COOP_MAIL_FROM")
     oidc_providers: list[OidcProviderSettings] = Field(default_factory=list, validation_alias="COOP_OIDC_PROVIDERS")
     log_level: str = Field(default="INFO", validation_alias="COOP_LOG_LEVEL")
+    # Assemblies: the statutes' starting preset, the notice period of convocations, reminders, and how
+    # often each process looks for votes to open or close and mails to send (see docs/assemblies.md).
+    statute_preset: str = Field(default="scop_sarl", validation_alias="COOP_STATUTE_PRESET")
+    convocation_notice_days: int = Field(default=15, ge=0, le=365, validation_alias="COOP_CONVOCATION_NOTICE_DAYS")
+    reminder_hours_before_close: float = Field(default=24, ge=0, validation_alias="COOP_REMINDER_HOURS")
+    assembly_tick_seconds: float = Field(default=1.0, gt=0, le=3600, validation_alias="COOP_ASSEMBLY_TICK_SECONDS")
 
     @field_validator("jwt_private_keys", "cors_origins", "trusted_proxies", mode="before")
     @classmethod

@@ -1,0 +1,231 @@
+"""The append-only, hash-chained audit log of governance events.
+
+Appending never waits for anyone: a transaction inserts its event (content and `digest` =
+SHA-256 of the canonical content) like any other row, with no lock and no read of the chain's head.
+Chaining is done afterwards, in batches, by a single **sequencer** at a time (an advisory lock;
+every server process runs one in its background loop and on demand): it takes the unchained events
+in id order and seals each once with `seq`, `prev_hash` and `hash = SHA-256(prev_hash || digest)`.
+So a burst of ballots costs one plain insert each, and the chain's order is the sequencer's (an
+event whose transaction commits late is simply chained in a later batch: no gap, no lost event).
+A trigger refuses any change to an event other than that single sealing.
+
+`verify` walks the chain in order and reports the first broken link: an event whose content no
+longer matches its digest, or whose hash does not follow from the previous one, or a missing seq.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import governance
+from app.assemblies.repository import AssemblyRepository
+from app.assemblies.secrecy import canonical, published_rows_sha256
+from app.models import AuditEvent
+
+GENESIS = b"\x00" * 32
+BATCH = 5_000
+
+
+def event_content(
+    *,
+    uid: uuid.UUID,
+    at: datetime,
+    kind: str,
+    actor_id: uuid.UUID | None,
+    assembly_id: uuid.UUID | None,
+    proposal_id: uuid.UUID | None,
+    data: dict[str, Any],
+) -> bytes:
+    return canonical(
+        {
+            "uid": str(uid),
+            "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "kind": kind,
+            "actor": None if actor_id is None else str(actor_id),
+            "assembly": None if assembly_id is None else str(assembly_id),
+            "proposal": None if proposal_id is None else str(proposal_id),
+            "data": data,
+        }
+    )
+
+
+def digest_of(**fields: Any) -> bytes:
+    return hashlib.sha256(event_content(**fields)).digest()
+
+
+def new_event(
+    kind: str,
+    *,
+    actor_id: uuid.UUID | None = None,
+    assembly_id: uuid.UUID | None = None,
+    proposal_id: uuid.UUID | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    uid = uuid.uuid4()
+    at = datetime.now(UTC)
+    data = data or {}
+    digest = digest_of(
+        uid=uid, at=at, kind=kind, actor_id=actor_id, assembly_id=assembly_id, proposal_id=proposal_id, data=data
+    )
+    return AuditEvent(
+        uid=uid,
+        at=at,
+        kind=kind,
+        actor_id=actor_id,
+        assembly_id=assembly_id,
+        proposal_id=proposal_id,
+        data=data,
+        digest=digest,
+    )
+
+
+def link_hash(prev_hash: bytes, digest: bytes) -> bytes:
+    return hashlib.sha256(prev_hash + digest).digest()
+
+
+async def chain_pending(repository: AssemblyRepository, *, limit: int = BATCH) -> int:
+    """Seal unchained events into the chain; returns how many (0 when another sequencer runs)."""
+    if not await repository.try_lock_chain():
+        return 0
+    seq, head = await repository.chain_head()
+    prev = head or GENESIS
+    pending = await repository.unchained(limit)
+    links = []
+    for event_id, digest in pending:
+        seq += 1
+        current = link_hash(prev, digest)
+        links.append({"id": event_id, "seq": seq, "prev_hash": prev, "hash": current})
+        prev = current
+    if links:
+        await repository.seal_events(links)
+    return len(links)
+
+
+@dataclass
+class ChainReport:
+    checked: int
+    unchained: int
+    broken_at: int | None = None  # seq of the first broken link
+    event_uid: str | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+async def verify_chain(repository: AssemblyRepository) -> ChainReport:
+    prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    after = 0
+    while True:
+        events = await repository.events_in_chain_order(after, BATCH)
+        if not events:
+            break
+        for event in events:
+            if event.seq != expected_seq:
+                return ChainReport(
+                    checked, 0, expected_seq, None, f"link {expected_seq} is missing (next is {event.seq})"
+                )
+            recomputed = digest_of(
+                uid=event.uid,
+                at=event.at,
+                kind=event.kind,
+                actor_id=event.actor_id,
+                assembly_id=event.assembly_id,
+                proposal_id=event.proposal_id,
+                data=event.data,
+            )
+            if recomputed != event.digest:
+                return ChainReport(
+                    checked, 0, event.seq, str(event.uid), "the event's content does not match its digest"
+                )
+            if event.prev_hash != prev:
+                return ChainReport(checked, 0, event.seq, str(event.uid), "prev_hash is not the previous link's hash")
+            if event.hash != link_hash(prev, event.digest):
+                return ChainReport(checked, 0, event.seq, str(event.uid), "hash is not SHA-256(prev_hash || digest)")
+            prev = event.hash
+            expected_seq += 1
+            checked += 1
+            after = event.seq
+    return ChainReport(checked, await repository.unchained_count())
+
+
+@dataclass
+class RecordProblem:
+    proposal_id: str
+    reason: str
+
+
+async def verify_records(repository: AssemblyRepository) -> tuple[int, list[RecordProblem]]:
+    """Every closed vote: its certificate verifies, its published box hashes to what was recorded.
+
+    What was recorded at the close (certificate and box hashes) is read from the `proposal.closed`
+    event of the chain, so changing a stored ballot, a certificate or the proposal row is detected.
+    """
+    problems: list[RecordProblem] = []
+    checked = 0
+    for proposal in await repository.closed_proposals():
+        if proposal.outcome == "void":
+            continue
+        checked += 1
+        pid = str(proposal.id)
+        event = await repository.last_event("proposal.closed", proposal.id)
+        if event is None:
+            problems.append(RecordProblem(pid, "no proposal.closed event in the audit log"))
+            continue
+        recorded = event.data
+        rows = [
+            {
+                "proposal_id": row.proposal_id,
+                "position": row.position,
+                "tracker": row.tracker,
+                "college": row.college,
+                "choice": row.choice,
+                "reason": row.reason,
+                "voter_id": row.voter_id,
+                "cast_by": row.cast_by,
+                "channel": row.channel,
+            }
+            for row in await repository.published_box(proposal.id)
+        ]
+        if published_rows_sha256(rows) != recorded.get("box_sha256"):
+            problems.append(
+                RecordProblem(pid, "the published ballot box does not match the hash recorded at the close")
+            )
+        if proposal.certificate_sha256 != recorded.get("certificate_sha256"):
+            problems.append(RecordProblem(pid, "the certificate hash differs from the one recorded at the close"))
+        try:
+            governance.verify({"certificate": proposal.certificate, "sha256": proposal.certificate_sha256})
+        except governance.GovernanceError as error:
+            problems.append(RecordProblem(pid, f"the certificate does not verify: {error}"))
+            continue
+        try:
+            recount = _recount_box(proposal, rows)
+        except governance.GovernanceError as error:
+            problems.append(RecordProblem(pid, f"the published box does not count: {error}"))
+            continue
+        if recount != (proposal.certificate or {}).get("result", {}).get("outcome"):
+            problems.append(RecordProblem(pid, "recounting the published box gives another outcome"))
+    return checked, problems
+
+
+def _recount_box(proposal: Any, rows: list[dict[str, Any]]) -> str:
+    rules = governance.Rules.from_dict(proposal.rules)
+    certificate = proposal.certificate or {}
+    size = certificate.get("electorate", {}).get("size", len(rows))
+    college_sizes = certificate.get("electorate", {}).get("colleges", {})
+    voters = [governance.Voter(row["tracker"], row["college"]) for row in rows]
+    remaining = dict(college_sizes) if rules.colleges else {None: size}
+    for row in rows:
+        key = row["college"] if rules.colleges else None
+        remaining[key] = remaining.get(key, 0) - 1
+    for key, missing in remaining.items():
+        voters += [governance.Voter(f"absent-{key}-{i}", key) for i in range(max(missing, 0))]
+    ballots = [governance.Ballot(row["tracker"], row["choice"], row["reason"]) for row in rows]
+    return governance.tally(rules, governance.Electorate(tuple(voters)), ballots).outcome

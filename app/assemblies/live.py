@@ -1,0 +1,109 @@
+"""Live updates of a vote, across server processes, through Litestar channels.
+
+The channels backend is PostgreSQL's LISTEN/NOTIFY by default (nothing else to run with the
+embedded database) and Redis pub/sub when `REDIS_URL` is set. Every process publishes what it
+changed; every process relays what it hears to its own Server-Sent Events subscribers.
+
+Participation changes at the rate of ballots; publishing one message per ballot would put a NOTIFY
+on the hot path of a burst. Instead a ballot only marks its vote as changed, and a per-process
+flusher publishes each changed vote's snapshot at most once per `INTERVAL` (a quarter of a second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import msgspec
+import structlog
+from litestar.channels import ChannelsPlugin
+from litestar.response import ServerSentEventMessage
+
+log = structlog.get_logger(__name__)
+
+INTERVAL = 0.25
+KEEP_ALIVE = 15.0
+
+Snapshot = Callable[[uuid.UUID], Awaitable[dict[str, Any] | None]]
+
+
+def channel_name(proposal_id: uuid.UUID) -> str:
+    return f"vote_{proposal_id.hex}"
+
+
+class Live:
+    def __init__(self, channels: ChannelsPlugin | None) -> None:
+        self._channels = channels
+        self._dirty: set[uuid.UUID] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._snapshot: Snapshot | None = None
+
+    def start(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self._task = asyncio.create_task(self._flusher(), name="live-flusher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def publish(self, proposal_id: uuid.UUID, event: dict[str, Any]) -> None:
+        if self._channels is None:
+            return
+        try:
+            self._channels.publish(msgspec.json.encode(event), channel_name(proposal_id))
+        except Exception:  # live updates are a convenience: never fail the request for them
+            log.warning("live update not published", proposal_id=str(proposal_id), exc_info=True)
+
+    def changed(self, proposal_id: uuid.UUID) -> None:
+        self._dirty.add(proposal_id)
+        self._wake.set()
+
+    async def _flusher(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await asyncio.sleep(INTERVAL)
+            dirty, self._dirty = self._dirty, set()
+            for proposal_id in dirty:
+                try:
+                    snapshot = await self._snapshot(proposal_id) if self._snapshot else None
+                except Exception:
+                    log.warning("live snapshot failed", proposal_id=str(proposal_id), exc_info=True)
+                    continue
+                if snapshot is not None:
+                    self.publish(proposal_id, snapshot)
+
+    async def stream(self, proposal_id: uuid.UUID, first: dict[str, Any]) -> AsyncIterator[ServerSentEventMessage]:
+        """The events of one vote for one follower: the current snapshot, then changes until the close."""
+        yield ServerSentEventMessage(event=first["type"], data=msgspec.json.encode(first).decode())
+        if first.get("state") == "closed" or self._channels is None:
+            return
+        subscriber = await self._channels.subscribe(channel_name(proposal_id))
+        queue: asyncio.Queue[bytes] = asyncio.Queue()
+
+        async def pump() -> None:
+            async for payload in subscriber.iter_events():
+                await queue.put(payload)
+
+        pumping = asyncio.create_task(pump())
+        try:
+            while True:
+                try:
+                    payload = await asyncio.wait_for(queue.get(), KEEP_ALIVE)
+                except TimeoutError:
+                    yield ServerSentEventMessage(comment="keep-alive")
+                    continue
+                event = msgspec.json.decode(payload)
+                yield ServerSentEventMessage(event=event.get("type", "message"), data=payload.decode())
+                if event.get("state") == "closed":
+                    return
+        finally:
+            pumping.cancel()
+            await self._channels.unsubscribe(subscriber)

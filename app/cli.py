@@ -18,6 +18,7 @@ from app import __version__
 from app.accounts.passwords import Passwords
 from app.accounts.service import AccountService
 from app.accounts.tokens import SigningKeys
+from app.assemblies.audit import audit_database
 from app.core.errors import AppError
 from app.core.logging import configure_logging
 from app.core.mail import build_mailer
@@ -121,6 +122,25 @@ def create_admin(
     except AppError as error:
         console.print(f"[red]{error.title}[/red]: {error.detail}")
         raise typer.Exit(code=1) from None
+
+
+audit_cli = typer.Typer(help="The governance audit log.", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the audit chain (first broken link) and every closed vote's certificate and ballot box."""
+
+    async def run() -> bool:
+        async with _database() as database:
+            report = await audit_database(database.sessionmaker)
+        for line in report.lines():
+            typer.echo(line)
+        return report.ok
+
+    if not asyncio.run(run()):
+        raise typer.Exit(code=1)
 
 
 @cli.command()

@@ -229,3 +229,37 @@ def _recount_box(proposal: Any, rows: list[dict[str, Any]]) -> str:
         voters += [governance.Voter(f"absent-{key}-{i}", key) for i in range(max(missing, 0))]
     ballots = [governance.Ballot(row["tracker"], row["choice"], row["reason"]) for row in rows]
     return governance.tally(rules, governance.Electorate(tuple(voters)), ballots).outcome
+
+
+@dataclass
+class AuditReport:
+    chain: ChainReport
+    votes_checked: int
+    problems: list[RecordProblem]
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and not self.problems
+
+    def lines(self) -> list[str]:
+        out = []
+        if self.chain.ok:
+            out.append(f"audit chain: {self.chain.checked} events verified ({self.chain.unchained} not chained yet)")
+        else:
+            out.append(
+                f"audit chain BROKEN at link {self.chain.broken_at} (event {self.chain.event_uid}): {self.chain.reason}"
+            )
+        out.append(f"closed votes: {self.votes_checked} checked")
+        out += [f"vote {p.proposal_id}: {p.reason}" for p in self.problems]
+        return out
+
+
+async def audit_database(sessionmaker: Any) -> AuditReport:
+    """Chain what is pending, then verify the chain and every closed vote (`coop audit verify`)."""
+    async with sessionmaker() as session, session.begin():
+        await chain_pending(AssemblyRepository(session), limit=1_000_000)
+    async with sessionmaker() as session, session.begin():
+        repository = AssemblyRepository(session)
+        chain = await verify_chain(repository)
+        checked, problems = await verify_records(repository)
+    return AuditReport(chain, checked, problems)

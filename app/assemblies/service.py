@@ -356,7 +356,7 @@ class AssemblyService:
 
     def _open(self, proposal: Proposal, account: Account | None, closes_at: datetime | None) -> None:
         proposal.state = "open"
-        proposal.opened_at = now()
+        proposal.opened_at = proposal.opens_at = now()
         proposal.closes_at = closes_at
         proposal.box_salt = BoxKeys.new_salt()
         self._audit(

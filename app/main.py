@@ -37,6 +37,8 @@ from app.db.engine import Database, open_database
 from app.db.kv_store import PostgresStore
 from app.db.transaction import provide_session, provide_unit_of_work
 from app.health.controllers import HealthController, KeysController
+from app.members.controllers import MyProfileController, ProfilesController, SkillsController
+from app.members.deps import dependencies as member_dependencies
 from app.settings import Settings, get_settings
 
 API_DESCRIPTION = """
@@ -101,6 +103,9 @@ def create_app(
             OrganisationsController,
             HealthController,
             KeysController,
+            ProfilesController,
+            MyProfileController,
+            SkillsController,
             StatutesController,
             AssembliesController,
             ProposalsController,
@@ -109,6 +114,7 @@ def create_app(
             "unit_of_work": Provide(provide_unit_of_work),
             "db_session": Provide(provide_session),
             **account_dependencies,
+            **member_dependencies,
             **assembly_dependencies,
         },
         middleware=[

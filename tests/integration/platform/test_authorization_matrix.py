@@ -12,7 +12,7 @@ here (or a reasoned place in PUBLIC_OPERATIONS) fails the suite.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.integration.conftest import Actor, Actors
+from tests.integration.members import matrix_setups as marketplace
+from tests.integration.members.factories import profile_body
 from tests.integration.platform.conftest import assert_problem, operations
 
 ACTOR_ORDER = ("anonymous", "client", "other_member", "owner", "admin")  # the admin, who may change others, last
@@ -46,8 +48,11 @@ class Rule:
     path: str  # the OpenAPI path template
     expected: dict[str, int]
     url: Callable[[Actors], str] | None = None  # fills the template; defaults to the template itself
-    body: dict[str, Any] | None = None
+    body: dict[str, Any] | Callable[[Actors, Actor], dict[str, Any]] | None = None
     why: str = ""
+    # Creates what the row needs (a profile, a mission...) once, before the actors call; its result is
+    # `actors.context`, which `url` and `body` may read.
+    setup: Callable[[AsyncTestClient, Actors], Awaitable[dict[str, Any]]] | None = None
 
     @property
     def id(self) -> str:
@@ -101,6 +106,77 @@ MATRIX: list[Rule] = [
     Rule("GET", "/health/live", ANYONE, why="probe"),
     Rule("GET", "/health/ready", ANYONE, why="probe"),
     Rule("GET", "/.well-known/jwks.json", ANYONE, why="public keys are public"),
+    # Marketplace: profiles and the skills référentiel (tests/integration/members).
+    Rule("GET", "/api/v1/profiles", ANYONE, why="search; what each caller finds is tested in members/"),
+    Rule(
+        "GET",
+        "/api/v1/profiles/{account_id}",
+        expect(200, 200, 404, 200, 404),
+        url=lambda a: f"/api/v1/profiles/{a.owner.account_id}",
+        setup=marketplace.owner_profile,
+        why="a members-only profile: admitted members and admins see it; to others it does not exist",
+    ),
+    Rule(
+        "GET",
+        "/api/v1/me/profile",
+        expect(200, 404, 403, 403, 401),
+        setup=marketplace.owner_profile,
+        why="admitted members read their own profile (the other member has none yet)",
+    ),
+    Rule(
+        "PUT",
+        "/api/v1/me/profile",
+        expect(200, 200, 403, 403, 401),
+        body=profile_body(),
+        why="only admitted members keep a profile, and only their own",
+    ),
+    Rule(
+        "POST",
+        "/api/v1/me/profile/publish",
+        expect(200, 404, 403, 403, 401),
+        setup=marketplace.owner_profile,
+        why="publishes the caller's own profile",
+    ),
+    Rule(
+        "POST",
+        "/api/v1/me/profile/unpublish",
+        expect(200, 404, 403, 403, 401),
+        setup=marketplace.owner_profile,
+        why="unpublishes the caller's own profile",
+    ),
+    Rule("GET", "/api/v1/skills", ANYONE, why="the référentiel is public"),
+    Rule(
+        "GET",
+        "/api/v1/skills/{skill_id}",
+        ANYONE,
+        url=lambda a: f"/api/v1/skills/{a.context['skill']}",
+        setup=marketplace.seeded_skill,
+        why="the référentiel is public",
+    ),
+    Rule(
+        "POST",
+        "/api/v1/skills",
+        expect(201, 201, 403, 201, 401),
+        body=lambda a, actor: {"name": f"Skill proposed by {actor.name}"},
+        why="admitted members propose skills; admins add them",
+    ),
+    Rule(
+        "POST",
+        "/api/v1/skills/{skill_id}/accept",
+        expect(403, 403, 403, 200, 401),
+        url=lambda a: f"/api/v1/skills/{a.context['proposal']}/accept",
+        setup=marketplace.proposed_skill,
+        why="accepting a proposal is the administrators' act",
+    ),
+    Rule(
+        "POST",
+        "/api/v1/skills/{skill_id}/merge",
+        expect(403, 403, 403, 200, 401),
+        url=lambda a: f"/api/v1/skills/{a.context['proposal']}/merge",
+        body=lambda a, actor: {"into_skill_id": a.context["skill"]},
+        setup=marketplace.proposed_skill,
+        why="merging is the administrators' act",
+    ),
 ]
 
 # Operations whose caller is identified by what they send (credentials, a single-use token, an OIDC
@@ -129,7 +205,7 @@ async def _call(
     return await client.request(
         rule.method,
         rule.target(actors),
-        json=rule.body,
+        json=rule.body(actors, actor) if callable(rule.body) else rule.body,
         headers=actor.headers if headers is None else headers,
     )
 
@@ -147,6 +223,7 @@ def test_every_operation_is_in_the_matrix(app: Litestar) -> None:
 
 @pytest.mark.parametrize("rule", MATRIX, ids=lambda rule: rule.id)
 async def test_authorization_matrix(rule: Rule, client: AsyncTestClient, actors: Actors) -> None:
+    actors.context = await rule.setup(client, actors) if rule.setup else {}
     actual: dict[str, int] = {}
     problems: list[str] = []
     for name in ACTOR_ORDER:
@@ -173,6 +250,7 @@ async def test_authorization_matrix(rule: Rule, client: AsyncTestClient, actors:
 )
 async def test_a_bad_token_is_refused_like_no_token(rule: Rule, client: AsyncTestClient, actors: Actors) -> None:
     """A forged, truncated or wrongly-typed credential never counts as someone."""
+    actors.context = await rule.setup(client, actors) if rule.setup else {}
     forged = actors.owner.access_token[:-4] + ("AAAA" if not actors.owner.access_token.endswith("AAAA") else "BBBB")
     for header in (f"Bearer {forged}", "Bearer not-a-jwt", f"Basic {actors.owner.access_token}", "Bearer "):
         response = await _call(client, rule, actors, actors.anonymous, headers={"Authorization": header})

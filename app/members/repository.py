@@ -1,0 +1,369 @@
+"""All SQL of the members feature: the référentiel, profiles, the search vocabulary and profile search."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import any_, delete, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import (
+    MemberProfile,
+    Mission,
+    ProfileAvailability,
+    ProfileSkill,
+    Review,
+    SeatSkill,
+    Skill,
+    SkillAttestation,
+    SkillStatus,
+)
+
+# Query words shorter than this are not corrected (too many near neighbours to be useful).
+MIN_CORRECTED_LENGTH = 4
+SIMILARITY_THRESHOLD = 0.3
+EARTH_RADIUS_KM = 6371.0
+
+
+def haversine_sql(lat: str, lon: str, lat_param: str, lon_param: str) -> str:
+    """Great-circle distance in km between a row's coordinates and bound parameters."""
+    return (
+        f"({EARTH_RADIUS_KM} * 2 * asin(sqrt(power(sin(radians({lat} - :{lat_param}) / 2), 2)"
+        f" + cos(radians(:{lat_param})) * cos(radians({lat}))"
+        f" * power(sin(radians({lon} - :{lon_param}) / 2), 2))))"
+    )
+
+
+def tsquery_sql(param: str) -> str:
+    """French and English readings of the same corrected, unaccented query (see `build_tsquery`)."""
+    return f"(to_tsquery('french'::regconfig, :{param}) || to_tsquery('english'::regconfig, :{param}))"
+
+
+def build_tsquery(groups: Sequence[Sequence[str]]) -> str:
+    """`[[a, a2], [b]]` -> `(a | a2) & (b)`; every word is [a-z0-9]+ (see `query_words`)."""
+    return " & ".join("(" + " | ".join(group) + ")" for group in groups if group)
+
+
+@dataclass
+class ProfileFilters:
+    """A profile search, already validated and resolved by the service."""
+
+    visibilities: tuple[str, ...]
+    tsquery: str | None = None
+    skills: list[tuple[uuid.UUID, int]] = field(default_factory=list)
+    rate_min: int | None = None
+    rate_max: int | None = None
+    currency: str | None = None
+    region: str | None = None
+    work_modes: tuple[str, ...] = ()
+    near: tuple[float, float, float] | None = None  # latitude, longitude, km
+    available: tuple[date, date] | None = None
+    sort: str = "relevance"
+    limit: int = 20
+    offset: int = 0
+
+
+def profile_search_sql(filters: ProfileFilters) -> tuple[str, dict[str, Any]]:
+    """The one profile-search statement: the API runs it, and so does the benchmark's raw asyncpg path.
+
+    Every filter is a bound parameter; only the shape of the statement varies. `total` is the count
+    of all matching rows (a window), so the page and its total come from one round trip.
+    """
+    params: dict[str, Any] = {"visibilities": list(filters.visibilities)}
+    where = ["p.published_at is not null", "p.visibility = any(:visibilities)"]
+    relevance = "null::real"
+    if filters.tsquery:
+        params["tsquery"] = filters.tsquery
+        where.append(f"p.search_vector @@ {tsquery_sql('tsquery')}")
+        relevance = f"ts_rank(p.search_vector, {tsquery_sql('tsquery')})"
+    for index, (skill_id, level) in enumerate(filters.skills):
+        params[f"skill_{index}"] = skill_id
+        params[f"level_{index}"] = level
+        where.append(
+            "exists (select 1 from profile_skill ps where ps.profile_id = p.account_id"  # noqa: S608 - constant fragments, bound values
+            f" and ps.skill_id = :skill_{index} and ps.level >= :level_{index})"
+        )
+    if filters.rate_max is not None:
+        params["rate_max"] = filters.rate_max
+        where.append("p.day_rate_min_minor <= :rate_max")
+    if filters.rate_min is not None:
+        params["rate_min"] = filters.rate_min
+        where.append("p.day_rate_max_minor >= :rate_min")
+    if filters.currency:
+        params["currency"] = filters.currency
+        where.append("p.currency = :currency")
+    if filters.region:
+        params["region"] = filters.region
+        where.append("lower(coop_unaccent(p.region)) = lower(coop_unaccent(:region))")
+    if filters.work_modes:
+        params["work_modes"] = list(filters.work_modes)
+        where.append("p.work_mode = any(:work_modes)")
+    distance = "null::float8"
+    if filters.near:
+        latitude, longitude, km = filters.near
+        params.update(near_lat=latitude, near_lon=longitude, near_km=km, near_deg=km / 111.0 + 0.01)
+        distance = haversine_sql("p.latitude", "p.longitude", "near_lat", "near_lon")
+        where.append("p.latitude between :near_lat - :near_deg and :near_lat + :near_deg")
+        where.append(f"{distance} <= :near_km")
+    if filters.available:
+        params["available_start"], params["available_end"] = filters.available
+        where.append(
+            "((p.available_from is not null and p.available_from <= :available_start)"
+            " or exists (select 1 from profile_availability pa where pa.profile_id = p.account_id"
+            " and pa.starts_on <= :available_start and pa.ends_on >= :available_end))"
+        )
+    order = {
+        "relevance": "relevance desc nulls last, p.updated_at desc",
+        "rate": "p.day_rate_min_minor asc, p.updated_at desc",
+        "available": "p.available_from asc nulls last, p.updated_at desc",
+        "recent": "p.updated_at desc",
+        "distance": "distance_km asc nulls last, p.updated_at desc",
+    }[filters.sort]
+    params.update(limit=filters.limit, offset=filters.offset)
+    sql = (
+        "select p.account_id, p.display_name, p.headline, p.city, p.region, p.country, p.work_mode,"  # noqa: S608
+        " p.day_rate_min_minor, p.day_rate_max_minor, p.currency, p.available_from,"
+        f" {relevance} as relevance, {distance} as distance_km, count(*) over () as total"
+        " from member_profile p"
+        f" where {' and '.join(where)}"
+        f" order by {order}, p.account_id limit :limit offset :offset"
+    )
+    return sql, params
+
+
+class MemberRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, *rows: object) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    # the référentiel
+
+    async def get_skill(self, skill_id: uuid.UUID) -> Skill | None:
+        return await self.session.get(Skill, skill_id)
+
+    async def skills_by_ids(self, skill_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Skill]:
+        if not skill_ids:
+            return {}
+        rows = await self.session.scalars(select(Skill).where(Skill.id.in_(list(skill_ids))))  # type: ignore[attr-defined]
+        return {row.id: row for row in rows}
+
+    async def skill_by_term(self, term: str) -> Skill | None:
+        """A skill by slug, name or alias (case and accents ignored); merged skills resolve to their target."""
+        skill = await self.session.scalar(
+            select(Skill)
+            .where(or_(Skill.slug == term.lower(), func.coop_unaccent(func.lower(term)) == any_(Skill.terms)))
+            .order_by((Skill.status == SkillStatus.MERGED.value).asc(), Skill.slug)
+            .limit(1)
+        )
+        if skill is not None and skill.merged_into_id is not None:
+            return await self.session.get(Skill, skill.merged_into_id)
+        return skill
+
+    async def term_taken(self, terms: Sequence[str]) -> bool:
+        found = await self.session.scalar(
+            text(
+                "select count(*) from skill where status <> 'merged' and terms &&"
+                " array(select coop_unaccent(lower(t)) from unnest(cast(:terms as text[])) as t)"
+            ).bindparams(terms=list(terms))
+        )
+        return bool(found)
+
+    async def slug_exists(self, slug: str) -> bool:
+        return bool(await self.session.scalar(select(func.count()).select_from(Skill).where(Skill.slug == slug)))
+
+    async def search_skills(
+        self, *, q: str | None, category: str | None, status: str | None, limit: int, offset: int
+    ) -> tuple[Sequence[Skill], int]:
+        conditions = []
+        if q:
+            terms = func.array_to_string(Skill.terms, " ")
+            conditions.append(func.strpos(terms, func.coop_unaccent(func.lower(q))) > 0)
+        if category:
+            conditions.append(Skill.category == category)
+        conditions.append(Skill.status == status if status else Skill.status != SkillStatus.MERGED.value)
+        rows = await self.session.scalars(
+            select(Skill).where(*conditions).order_by(Skill.category, Skill.name, Skill.id).limit(limit).offset(offset)
+        )
+        total = await self.session.scalar(select(func.count()).select_from(Skill).where(*conditions))
+        return rows.all(), int(total or 0)
+
+    async def merge_skill(self, source: Skill, target: Skill) -> None:
+        """Move every reference from `source` to `target`; where both were present, keep the better row."""
+        await self.session.execute(
+            text(
+                "update profile_skill as ps set skill_id = :target where ps.skill_id = :source"
+                " and not exists (select 1 from profile_skill o where o.profile_id = ps.profile_id"
+                " and o.skill_id = :target)"
+            ).bindparams(source=source.id, target=target.id)
+        )
+        await self.session.execute(
+            text(
+                "update profile_skill as keep set level = greatest(keep.level, gone.level),"
+                " years = greatest(keep.years, gone.years), attestations = keep.attestations + gone.attestations"
+                " from profile_skill gone where gone.skill_id = :source and keep.skill_id = :target"
+                " and keep.profile_id = gone.profile_id"
+            ).bindparams(source=source.id, target=target.id)
+        )
+        await self.session.execute(delete(ProfileSkill).where(ProfileSkill.skill_id == source.id))
+        await self.session.execute(
+            text(
+                "update seat_skill as ss set skill_id = :target where ss.skill_id = :source"
+                " and not exists (select 1 from seat_skill o where o.seat_id = ss.seat_id and o.skill_id = :target)"
+            ).bindparams(source=source.id, target=target.id)
+        )
+        await self.session.execute(delete(SeatSkill).where(SeatSkill.skill_id == source.id))
+        await self.session.execute(
+            update(SkillAttestation).where(SkillAttestation.skill_id == source.id).values(skill_id=target.id)
+        )
+
+    # profiles
+
+    async def get_profile(self, account_id: uuid.UUID) -> MemberProfile | None:
+        return await self.session.get(MemberProfile, account_id)
+
+    async def profile_skills(self, account_id: uuid.UUID) -> list[tuple[ProfileSkill, Skill]]:
+        rows = await self.session.execute(
+            select(ProfileSkill, Skill)
+            .join(Skill, Skill.id == ProfileSkill.skill_id)
+            .where(ProfileSkill.profile_id == account_id)
+            .order_by(ProfileSkill.level.desc(), Skill.name)  # type: ignore[attr-defined]
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def skills_of_profiles(self, account_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[tuple[Any, ...]]]:
+        if not account_ids:
+            return {}
+        rows = await self.session.execute(
+            select(ProfileSkill.profile_id, Skill.slug, Skill.name, ProfileSkill.level, ProfileSkill.attestations)
+            .join(Skill, Skill.id == ProfileSkill.skill_id)
+            .where(ProfileSkill.profile_id.in_(list(account_ids)))  # type: ignore[attr-defined]
+            .order_by(ProfileSkill.level.desc(), Skill.name)  # type: ignore[attr-defined]
+        )
+        grouped: dict[uuid.UUID, list[tuple[Any, ...]]] = {}
+        for profile_id, slug, name, level, attestations in rows:
+            grouped.setdefault(profile_id, []).append((slug, name, level, attestations))
+        return grouped
+
+    async def attestations(self, account_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID, str, Any]]:
+        rows = await self.session.execute(
+            select(SkillAttestation.skill_id, Mission.id, Mission.title, SkillAttestation.created_at)
+            .join(Mission, Mission.id == SkillAttestation.mission_id)
+            .where(SkillAttestation.profile_id == account_id)
+            .order_by(SkillAttestation.created_at)
+        )
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    async def availability(self, account_id: uuid.UUID) -> Sequence[ProfileAvailability]:
+        rows = await self.session.scalars(
+            select(ProfileAvailability)
+            .where(ProfileAvailability.profile_id == account_id)
+            .order_by(ProfileAvailability.starts_on)
+        )
+        return rows.all()
+
+    async def replace_declared_skills(
+        self, account_id: uuid.UUID, skills: Sequence[tuple[uuid.UUID, int, int]]
+    ) -> None:
+        """Declared skills are replaced; attested ones stay (their level follows the declaration if any)."""
+        wanted = {skill_id: (level, years) for skill_id, level, years in skills}
+        existing = {row.skill_id: row for row, _ in await self.profile_skills(account_id)}
+        for skill_id, row in existing.items():
+            if skill_id in wanted:
+                row.level, row.years = wanted.pop(skill_id)
+                row.declared = True
+            elif row.attestations > 0:
+                row.declared = False
+            else:
+                await self.session.delete(row)
+        self.session.add_all(
+            ProfileSkill(profile_id=account_id, skill_id=skill_id, level=level, years=years, declared=True)
+            for skill_id, (level, years) in wanted.items()
+        )
+        await self.session.flush()
+
+    async def replace_availability(self, account_id: uuid.UUID, ranges: Sequence[tuple[date, date, int]]) -> None:
+        await self.session.execute(delete(ProfileAvailability).where(ProfileAvailability.profile_id == account_id))
+        self.session.add_all(
+            ProfileAvailability(profile_id=account_id, starts_on=start, ends_on=end, share_percent=share)
+            for start, end, share in ranges
+        )
+        await self.session.flush()
+
+    async def skills_text(self, account_id: uuid.UUID) -> str:
+        return str(
+            await self.session.scalar(
+                text(
+                    "select coalesce(string_agg(s.name || ' ' || array_to_string(s.aliases, ' '), ' '"
+                    " order by s.name), '') from skill s join profile_skill ps on ps.skill_id = s.id"
+                    " where ps.profile_id = :account_id"
+                ).bindparams(account_id=account_id)
+            )
+            or ""
+        )
+
+    async def learn_words(self, *texts: str) -> None:
+        """Add the words of searchable text to the vocabulary that mistyped queries are corrected against."""
+        await self.session.execute(
+            text(
+                "insert into search_word (word) select distinct word"
+                " from regexp_split_to_table(lower(coop_unaccent(:body)), '[^a-z0-9]+') as word"
+                " where char_length(word) between 3 and 40 on conflict do nothing"
+            ).bindparams(body=" ".join(texts))
+        )
+
+    async def correct_words(self, words: Sequence[str]) -> dict[str, list[str]]:
+        """For each unknown word, its closest vocabulary words by trigram similarity (pg_trgm's measure)."""
+        known = set(
+            await self.session.scalars(
+                text("select word from search_word where word = any(:words)").bindparams(words=list(words))
+            )
+        )
+        unknown = [word for word in words if word not in known and len(word) >= MIN_CORRECTED_LENGTH]
+        if not unknown:
+            return {}
+        rows = await self.session.execute(
+            text(
+                "select q.word, c.word from unnest(cast(:words as text[])) as q(word)"
+                " cross join lateral (select s.word, coop_similarity(s.trigrams, coop_trigrams(q.word)) as score"
+                "   from search_word s where s.trigrams && coop_trigrams(q.word)"
+                "   and s.length between char_length(q.word) - 2 and char_length(q.word) + 2"
+                "   order by score desc, s.word limit 3) as c"
+                " where c.score >= :threshold"
+            ).bindparams(words=unknown, threshold=SIMILARITY_THRESHOLD)
+        )
+        corrections: dict[str, list[str]] = {}
+        for word, candidate in rows:
+            corrections.setdefault(word, []).append(candidate)
+        return corrections
+
+    async def search_profiles(self, filters: ProfileFilters) -> tuple[list[Any], int | None]:
+        sql, params = profile_search_sql(filters)
+        rows = (await self.session.execute(text(sql).bindparams(**params))).all()
+        return list(rows), (int(rows[0].total) if rows else None)
+
+    async def count_profiles(self, filters: ProfileFilters) -> int:
+        sql, params = profile_search_sql(filters)
+        return int(
+            await self.session.scalar(
+                text(f"select count(*) from ({sql}) as page").bindparams(**{**params, "limit": None, "offset": 0})  # noqa: S608
+            )
+            or 0
+        )
+
+    async def rating(self, account_id: uuid.UUID) -> tuple[float | None, int]:
+        row = (
+            await self.session.execute(
+                select(func.avg(Review.rating), func.count()).where(
+                    Review.subject_id == account_id,
+                    Review.published_at.is_not(None),  # type: ignore[union-attr]
+                )
+            )
+        ).one()
+        return (round(float(row[0]), 2) if row[0] is not None else None), int(row[1])

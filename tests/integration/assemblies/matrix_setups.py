@@ -1,0 +1,115 @@
+"""Objects the authorization matrix rows of the assemblies feature need (tests/integration/platform).
+
+In every setup the owner and the other member are admitted members, hence in the electorate of what
+is convened or opened; the client is in no college, so to them assemblies do not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from tests.integration.conftest import Actors
+
+
+def _later(days: float) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+async def _ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json() if response.content else None
+
+
+async def planned(client: AsyncTestClient, actors: Actors) -> dict[str, Any]:
+    admin = actors.admin.headers
+    await _ok(
+        await client.put("/api/v1/statutes", json={"preset": "scop_sarl", "chair_may_close_early": True}, headers=admin)
+    )
+    assembly = await _ok(
+        await client.post(
+            "/api/v1/assemblies",
+            json={"kind": "ordinary", "title": "AG", "scheduled_at": _later(20)},  # past the 15-day notice
+            headers=admin,
+        ),
+        201,
+    )
+    proposal = await _ok(
+        await client.post(
+            f"/api/v1/assemblies/{assembly['id']}/proposals",
+            json={"title": "Accounts", "text": "Approve."},
+            headers=admin,
+        ),
+        201,
+    )
+    return {"assembly": assembly["id"], "proposal": proposal["id"]}
+
+
+async def convened(client: AsyncTestClient, actors: Actors) -> dict[str, Any]:
+    context = await planned(client, actors)
+    await _ok(await client.post(f"/api/v1/assemblies/{context['assembly']}/convene", headers=actors.admin.headers))
+    return context
+
+
+async def convened_with_proxy(client: AsyncTestClient, actors: Actors) -> dict[str, Any]:
+    context = await convened(client, actors)
+    await _ok(
+        await client.put(
+            f"/api/v1/assemblies/{context['assembly']}/proxy", json={"holder_id": None}, headers=actors.owner.headers
+        )
+    )
+    return context
+
+
+async def opened(client: AsyncTestClient, actors: Actors) -> dict[str, Any]:
+    context = await convened(client, actors)
+    await _ok(await client.post(f"/api/v1/assemblies/{context['assembly']}/open", headers=actors.admin.headers))
+    return context
+
+
+async def closed(client: AsyncTestClient, actors: Actors) -> dict[str, Any]:
+    context = await opened(client, actors)
+    await _ok(
+        await client.post(
+            f"/api/v1/proposals/{context['proposal']}/ballots", json={"choice": "yes"}, headers=actors.owner.headers
+        ),
+        201,
+    )
+    await _ok(await client.post(f"/api/v1/assemblies/{context['assembly']}/close", headers=actors.admin.headers))
+    return context
+
+
+async def standalone(client: AsyncTestClient, actors: Actors) -> dict[str, Any]:
+    proposal = await _ok(
+        await client.post(
+            "/api/v1/proposals",
+            json={"title": "Between assemblies", "text": "Decide.", "opens_at": _later(6), "closes_at": _later(7)},
+            headers=actors.admin.headers,
+        ),
+        201,
+    )
+    return {"proposal": proposal["id"]}
+
+
+async def standalone_with_proxy(client: AsyncTestClient, actors: Actors) -> dict[str, Any]:
+    context = await standalone(client, actors)
+    await _ok(
+        await client.put(
+            f"/api/v1/proposals/{context['proposal']}/proxy", json={"holder_id": None}, headers=actors.owner.headers
+        )
+    )
+    return context
+
+
+async def initiative(client: AsyncTestClient, actors: Actors) -> dict[str, Any]:
+    proposal = await _ok(
+        await client.post(
+            "/api/v1/proposals",
+            json={"title": "Members' initiative", "text": "Let us.", "closes_at": _later(7)},
+            headers=actors.owner.headers,
+        ),
+        201,
+    )
+    return {"proposal": proposal["id"]}

@@ -69,6 +69,10 @@ def demo() -> None:
 
 async def _load_demo() -> None:
     settings = get_settings()
+    if not settings.is_development:
+        # The demo accounts' password is published in the README.
+        console.print("[red]refusing to load the demo cooperative in production mode[/red]")
+        raise typer.Exit(code=2)
     async with _database() as database:
         await migrations.upgrade(database.url)
         with Progress(console=console, transient=True) as progress:

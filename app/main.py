@@ -35,7 +35,7 @@ from app.core.middleware import request_id_middleware
 from app.core.rate_limit import STORE_NAME, auth_rate_limit
 from app.db.engine import Database, open_database
 from app.db.kv_store import PostgresStore
-from app.db.transaction import provide_session, provide_unit_of_work
+from app.db.transaction import BackgroundTasks, provide_session, provide_unit_of_work
 from app.health.controllers import HealthController, KeysController
 from app.members.controllers import MyProfileController, ProfilesController, SkillsController
 from app.members.deps import dependencies as member_dependencies
@@ -72,6 +72,7 @@ def create_app(
             async with assemblies_lifespan(app.state, database):
                 yield
         finally:
+            await app.state.background.drain()
             await database.dispose()
             if database.embedded is not None:
                 database.embedded.stop()
@@ -85,6 +86,7 @@ def create_app(
             "passwords": passwords or Passwords(),
             "mailer": mailer or build_mailer(settings),
             "oidc_providers": OidcProviders(settings.oidc_providers, settings.public_base_url),
+            "background": BackgroundTasks(),
         }
     )
 
@@ -149,7 +151,7 @@ def create_app(
         debug=False,
     )
     # Outermost, so that even unrouted requests (404, 405) get a request id and security headers.
-    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    app.asgi_handler = request_id_middleware(app.asgi_handler, https=settings.public_base_url.startswith("https://"))
     return app
 
 

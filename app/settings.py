@@ -69,7 +69,8 @@ class Settings(BaseSettings):
     smtp_port: int = 587
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
+    # None: upgrade with STARTTLS whenever the server offers it; True: require it; False: never.
+    smtp_starttls: bool | None = None
     mail_from: str = Field(default="Cooperative <no-reply@coop.localhost>", validation_alias="COOP_MAIL_FROM")
     oidc_providers: list[OidcProviderSettings] = Field(default_factory=list, validation_alias="COOP_OIDC_PROVIDERS")
     log_level: str = Field(default="INFO", validation_alias="COOP_LOG_LEVEL")

@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -103,9 +104,16 @@ class Mailbox:
     def to(self, address: str) -> list[Message]:
         return [message for message in self.messages if message["To"] == address]
 
-    def last_token(self, address: str) -> str:
-        """The single-use token of the last mail sent to `address`."""
-        body = self.to(address)[-1].get_payload(decode=True).decode()
+    def wait_for(self, address: str, count: int = 1, timeout: float = 5.0) -> list[Message]:
+        """Mail leaves after the response (in the background), so give it a moment to arrive."""
+        deadline = time.monotonic() + timeout
+        while len(self.to(address)) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.to(address)
+
+    def last_token(self, address: str, count: int = 1) -> str:
+        """The single-use token of the `count`-th mail sent to `address` (waiting for it)."""
+        body = self.wait_for(address, count)[-1].get_payload(decode=True).decode()
         return body.split("token=", 1)[1].split()[0]
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, patch, post
-from litestar.datastructures import State
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import CookieParameter, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
@@ -31,15 +31,18 @@ from app.accounts.schemas import (
     TokenPair,
 )
 from app.accounts.service import AccountService, IssuedTokens, NewOrganisation
-from app.core.errors import InvalidToken
 from app.core.problems import problems
 from app.core.schemas import MAX_PAGE_SIZE, SINGLE_LINE, Page
-from app.db.transaction import UnitOfWork
 from app.models import Account, ClientOrganisation, MemberStatus, Role
+from app.settings import Settings
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip")]
 URLSAFE = r"^[A-Za-z0-9_-]+$"  # what secrets.token_urlsafe produces (the OIDC state)
+OIDC_BINDING_COOKIE = "coop_oidc_binding"
+# Routes anyone may call: a stale or broken Authorization header a client keeps sending must not
+# stop it from refreshing or signing in again.
+PUBLIC = {"exclude_from_auth": True}
 
 
 def account_out(account: Account) -> AccountOut:
@@ -76,6 +79,7 @@ class AuthController(Controller):
 
     @post(
         "/register",
+        opt=PUBLIC,
         summary="Register as a member (applicant) or as a client acting for an organisation",
         responses=problems(400, 401, 409, 413, 422, 429),
     )
@@ -100,6 +104,7 @@ class AuthController(Controller):
 
     @post(
         "/sign-in",
+        opt=PUBLIC,
         status_code=HTTP_200_OK,
         summary="Exchange email and password for an access token and a refresh token",
         responses=problems(400, 401, 413, 429),
@@ -109,6 +114,7 @@ class AuthController(Controller):
 
     @post(
         "/refresh",
+        opt=PUBLIC,
         status_code=HTTP_200_OK,
         summary="Rotate a refresh token; reusing an old one ends the whole session",
         responses=problems(400, 401, 413, 429),
@@ -141,6 +147,7 @@ class AuthController(Controller):
 
     @post(
         "/verify-email",
+        opt=PUBLIC,
         status_code=HTTP_200_OK,
         summary="Confirm an email address with the mailed single-use token",
         responses=problems(400, 401, 413, 429),
@@ -150,6 +157,7 @@ class AuthController(Controller):
 
     @post(
         "/password-reset/request",
+        opt=PUBLIC,
         status_code=HTTP_202_ACCEPTED,
         summary="Mail a password-reset link; the answer is the same whether the address exists or not",
         responses=problems(400, 401, 413, 429),
@@ -162,6 +170,7 @@ class AuthController(Controller):
 
     @post(
         "/password-reset",
+        opt=PUBLIC,
         status_code=HTTP_204_NO_CONTENT,
         summary="Set a new password with the mailed single-use token; every session is ended",
         responses=problems(400, 401, 413, 422, 429),
@@ -171,7 +180,7 @@ class AuthController(Controller):
     ) -> None:
         await accounts.reset_password(data.token, data.new_password)
 
-    @get("/oidc", summary="The OpenID Connect providers members can sign in with", responses=problems(401, 429))
+    @get("/oidc", summary="The OpenID Connect providers members can sign in with", responses=problems(429), opt=PUBLIC)
     async def list_providers(self, oidc_providers: NamedDependency[OidcProviders]) -> list[OidcProviderOut]:
         return [
             OidcProviderOut(
@@ -184,6 +193,7 @@ class AuthController(Controller):
 
     @get(
         "/oidc/{provider:str}/start",
+        opt=PUBLIC,
         summary="Start signing in with an OpenID Connect provider (authorization code + PKCE)",
         description="Answers with the provider's authorization URL; `?redirect=true` answers with a 302 to it.",
         responses=problems(400, 401, 404, 429, 502),
@@ -191,37 +201,46 @@ class AuthController(Controller):
     async def oidc_start(
         self,
         provider: FromPath[str],
-        oidc_providers: NamedDependency[OidcProviders],
-        unit_of_work: NamedDependency[UnitOfWork],
+        accounts: NamedDependency[AccountService],
+        settings: NamedDependency[Settings],
         redirect: FromQuery[bool] = False,
-    ) -> OidcStart | Redirect:
-        url, attempt = await oidc_providers.start(provider)
-        unit_of_work.session.add(attempt)
+    ) -> Response[OidcStart] | Redirect:
+        url, state, browser_binding = await accounts.start_oidc(provider)
+        cookie = Cookie(
+            key=OIDC_BINDING_COOKIE,
+            value=browser_binding,
+            path="/api/v1/auth/oidc",
+            max_age=600,
+            httponly=True,
+            samesite="lax",
+            secure=settings.public_base_url.startswith("https://"),
+        )
         if redirect:
-            return Redirect(path=url, status_code=302)
-        return OidcStart(authorization_url=url, state=attempt.state)
+            return Redirect(path=url, status_code=302, cookies=[cookie])
+        return Response(OidcStart(authorization_url=url, state=state), cookies=[cookie])
 
     @get(
         "/oidc/{provider:str}/callback",
         summary="Finish signing in with an OpenID Connect provider; answers with tokens",
+        description="Must come from the browser that called `start` (it carries the binding cookie set there).",
         responses=problems(400, 401, 404, 409, 429, 502),
+        opt=PUBLIC,
     )
     async def oidc_callback(
         self,
         provider: FromPath[str],
-        oidc_providers: NamedDependency[OidcProviders],
         accounts: NamedDependency[AccountService],
         oidc_state: Annotated[str, QueryParameter(name="state", min_length=16, max_length=64, pattern=URLSAFE)],
         code: Annotated[str | None, QueryParameter(max_length=2048, pattern=SINGLE_LINE)] = None,
         error: Annotated[str | None, QueryParameter(max_length=200, pattern=SINGLE_LINE)] = None,
+        browser_binding: Annotated[
+            str | None, CookieParameter(name=OIDC_BINDING_COOKIE, max_length=64, pattern=URLSAFE)
+        ] = None,
     ) -> TokenPair:
-        attempt = await accounts.repository.take_login_attempt(oidc_state)
-        if attempt is None:
-            raise InvalidToken("Unknown or expired sign-in state; start again.")
-        if error or not code:
-            raise InvalidToken(f"The provider did not authorise the sign-in ({error or 'no code'}).")
-        identity = await oidc_providers.finish(provider, attempt, code)
-        return token_pair(await accounts.sign_in_with_identity(identity))
+        tokens = await accounts.finish_oidc(
+            provider=provider, state=oidc_state, code=code, error=error, browser_binding=browser_binding
+        )
+        return token_pair(tokens)
 
 
 class MeController(Controller):

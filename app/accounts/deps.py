@@ -11,6 +11,7 @@ from app.accounts.service import AccountService
 from app.core.errors import NotAuthenticated
 from app.db.transaction import UnitOfWork
 from app.models import Account
+from app.settings import Settings
 
 
 async def provide_account_service(unit_of_work: NamedDependency[UnitOfWork], state: State) -> AccountService:
@@ -20,6 +21,7 @@ async def provide_account_service(unit_of_work: NamedDependency[UnitOfWork], sta
         passwords=state.passwords,
         signing_keys=state.signing_keys,
         mailer=state.mailer,
+        oidc=state.oidc_providers,
     )
 
 
@@ -34,8 +36,13 @@ async def provide_oidc_providers(state: State) -> OidcProviders:
     return state.oidc_providers
 
 
+async def provide_settings(state: State) -> Settings:
+    return state.settings
+
+
 dependencies = {
     "accounts": Provide(provide_account_service),
     "current_account": Provide(provide_current_account),
     "oidc_providers": Provide(provide_oidc_providers),
+    "settings": Provide(provide_settings),
 }

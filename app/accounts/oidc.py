@@ -18,13 +18,32 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from app.accounts.service import VerifiedIdentity
+from app.accounts.tokens import hash_opaque_token
 from app.core.errors import InvalidToken, NotFound, ProviderUnavailable
 from app.models import OidcLoginAttempt
 from app.settings import OidcProviderSettings
 
 LOGIN_ATTEMPT_TTL = timedelta(minutes=10)
 ID_TOKEN_ALGORITHMS = ["RS256", "ES256", "PS256", "EdDSA", "Ed25519"]
+
+
+@dataclass(frozen=True)
+class VerifiedIdentity:
+    """What an OpenID Connect provider asserted about the person signing in."""
+
+    issuer: str
+    subject: str
+    email: str | None
+    email_verified: bool
+    name: str | None
+
+
+def _printable(text: object, limit: int) -> str | None:
+    """Provider claims are foreign input: keep printable characters only, bounded."""
+    if not isinstance(text, str):
+        return None
+    cleaned = "".join(character for character in text if character.isprintable()).strip()
+    return cleaned[:limit] or None
 
 
 @dataclass
@@ -63,9 +82,9 @@ class OidcProviders:
             **kwargs,
         )
 
-    async def _discover(self, provider: OidcProviderSettings) -> _Discovered:
+    async def _discover(self, provider: OidcProviderSettings, *, refresh: bool = False) -> _Discovered:
         cached = self._discovered.get(provider.name)
-        if cached is not None:
+        if cached is not None and not refresh:
             return cached
         well_known = provider.issuer.rstrip("/") + "/.well-known/openid-configuration"
         try:
@@ -80,15 +99,19 @@ class OidcProviders:
         self._discovered[provider.name] = discovered
         return discovered
 
-    async def start(self, name: str) -> tuple[str, OidcLoginAttempt]:
+    async def start(self, name: str) -> tuple[str, OidcLoginAttempt, str]:
+        """The provider's authorization URL, the attempt to store, and the browser-binding secret
+        to hand to the browser in a cookie."""
         provider = self._provider(name)
         discovered = await self._discover(provider)
+        browser_binding = secrets.token_urlsafe(32)
         attempt = OidcLoginAttempt(
             state=secrets.token_urlsafe(32),
             provider=name,
             nonce=secrets.token_urlsafe(32),
             code_verifier=generate_token(64),
             redirect_uri=self.redirect_uri(name),
+            browser_binding_hash=hash_opaque_token(browser_binding),
             expires_at=datetime.now(UTC) + LOGIN_ATTEMPT_TTL,
         )
         async with self._client(provider) as client:
@@ -98,7 +121,7 @@ class OidcProviders:
                 nonce=attempt.nonce,
                 code_verifier=attempt.code_verifier,
             )
-        return url, attempt
+        return url, attempt, browser_binding
 
     async def finish(self, name: str, attempt: OidcLoginAttempt, code: str) -> VerifiedIdentity:
         provider = self._provider(name)
@@ -119,13 +142,19 @@ class OidcProviders:
         id_token = token.get("id_token")
         if not id_token:
             raise ProviderUnavailable("The provider returned no ID token.")
-        claims = self._verify_id_token(provider, discovered, id_token, attempt.nonce)
+        try:
+            claims = self._verify_id_token(provider, discovered, id_token, attempt.nonce)
+        except ProviderUnavailable:
+            # The provider may have rotated its keys since we cached them: fetch them once more.
+            claims = self._verify_id_token(
+                provider, await self._discover(provider, refresh=True), id_token, attempt.nonce
+            )
         return VerifiedIdentity(
             issuer=provider.issuer,
             subject=str(claims["sub"]),
-            email=claims.get("email"),
+            email=_printable(claims.get("email"), 254),
             email_verified=claims.get("email_verified") is True,
-            name=claims.get("name"),
+            name=_printable(claims.get("name"), 120),
         )
 
     @staticmethod
@@ -135,6 +164,7 @@ class OidcProviders:
         try:
             decoded = jwt.decode(id_token, discovered.keys, algorithms=ID_TOKEN_ALGORITHMS)
             jwt.JWTClaimsRegistry(
+                leeway=60,
                 iss={"essential": True, "value": provider.issuer},
                 aud={"essential": True, "value": provider.client_id},
                 sub={"essential": True},

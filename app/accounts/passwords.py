@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from zxcvbn import zxcvbn
@@ -19,10 +20,15 @@ class Passwords:
         # Verified when the email is unknown, so both paths cost the same time.
         self._decoy_hash = self._hasher.hash("decoy password that never matches")
 
-    def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+    # Argon2 and zxcvbn take tens of milliseconds of CPU: they run in a worker thread so that one
+    # sign-in does not stall every other request of the process.
+    async def hash(self, password: str) -> str:
+        return await anyio.to_thread.run_sync(self._hasher.hash, password)
 
-    def verify(self, password_hash: str | None, password: str) -> bool:
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        return await anyio.to_thread.run_sync(self._verify, password_hash, password)
+
+    def _verify(self, password_hash: str | None, password: str) -> bool:
         try:
             return self._hasher.verify(password_hash or self._decoy_hash, password) and password_hash is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -32,13 +38,17 @@ class Passwords:
         return self._hasher.check_needs_rehash(password_hash)
 
     @staticmethod
-    def check_strength(password: str, *, user_inputs: list[str]) -> None:
-        if len(password) < MIN_LENGTH:
-            raise WeakPassword(f"Use at least {MIN_LENGTH} characters.")
-        if len(password) > MAX_LENGTH:
-            raise WeakPassword(f"Use at most {MAX_LENGTH} characters.")
-        verdict = zxcvbn(password[:100], user_inputs=user_inputs)
-        if verdict["score"] < MIN_ZXCVBN_SCORE:
-            feedback = verdict["feedback"]
-            hints = " ".join([feedback.get("warning") or "", *feedback.get("suggestions", [])]).strip()
-            raise WeakPassword(hints or "This password is too easy to guess.")
+    async def check_strength(password: str, *, user_inputs: list[str]) -> None:
+        await anyio.to_thread.run_sync(lambda: _check_strength(password, user_inputs))
+
+
+def _check_strength(password: str, user_inputs: list[str]) -> None:
+    if len(password) < MIN_LENGTH:
+        raise WeakPassword(f"Use at least {MIN_LENGTH} characters.")
+    if len(password) > MAX_LENGTH:
+        raise WeakPassword(f"Use at most {MAX_LENGTH} characters.")
+    verdict = zxcvbn(password[:100], user_inputs=user_inputs)
+    if verdict["score"] < MIN_ZXCVBN_SCORE:
+        feedback = verdict["feedback"]
+        hints = " ".join([feedback.get("warning") or "", *feedback.get("suggestions", [])]).strip()
+        raise WeakPassword(hints or "This password is too easy to guess.")

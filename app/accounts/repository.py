@@ -128,6 +128,9 @@ class AccountRepository:
     async def purge_login_attempts(self) -> None:
         await self.session.execute(delete(OidcLoginAttempt).where(OidcLoginAttempt.expires_at <= func.now()))
 
+    async def delete_identities(self, account_id: uuid.UUID) -> None:
+        await self.session.execute(delete(OidcIdentity).where(OidcIdentity.account_id == account_id))
+
     async def get_identity(self, issuer: str, subject: str) -> OidcIdentity | None:
         return await self.session.scalar(
             select(OidcIdentity).where(OidcIdentity.issuer == issuer, OidcIdentity.subject == subject)

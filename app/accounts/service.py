@@ -5,6 +5,7 @@ Nothing here knows about HTTP; the controllers translate. Nothing here commits; 
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 
+from app.accounts.oidc import OidcProviders, VerifiedIdentity
 from app.accounts.passwords import Passwords
 from app.accounts.repository import AccountRepository
 from app.accounts.tokens import AccessClaims, SigningKeys, hash_opaque_token, new_opaque_token
@@ -63,17 +65,6 @@ class NewOrganisation:
     billing_address: str
 
 
-@dataclass(frozen=True)
-class VerifiedIdentity:
-    """What an OpenID Connect provider asserted about the person signing in."""
-
-    issuer: str
-    subject: str
-    email: str | None
-    email_verified: bool
-    name: str | None
-
-
 class AccountService:
     def __init__(
         self,
@@ -82,6 +73,7 @@ class AccountService:
         passwords: Passwords,
         signing_keys: SigningKeys,
         mailer: Mailer,
+        oidc: OidcProviders | None = None,
     ) -> None:
         self.repository = AccountRepository(unit_of_work.session)
         self._unit_of_work = unit_of_work
@@ -89,6 +81,7 @@ class AccountService:
         self._passwords = passwords
         self._signing_keys = signing_keys
         self._mailer = mailer
+        self._oidc = oidc
 
     # registration and administration
 
@@ -108,19 +101,19 @@ class AccountService:
             raise InvalidInput.field("organisation", "A client acts for an organisation: give its details.")
         if role is Role.MEMBER and organisation is not None:
             raise InvalidInput.field("organisation", "Members register as themselves, without organisation.")
-        self._passwords.check_strength(password, user_inputs=[email, display_name])
+        await self._passwords.check_strength(password, user_inputs=[email, display_name])
         if await self.repository.email_exists(email):
             raise EmailTaken()
-        account = await self._create(email, display_name, role, organisation, self._passwords.hash(password))
+        account = await self._create(email, display_name, role, organisation, await self._passwords.hash(password))
         await self._send_email_token(account, EmailTokenPurpose.VERIFY_EMAIL)
         return account
 
     async def create_admin(self, *, email: str, password: str, display_name: str) -> Account:
         email = normalise_email(email)
-        self._passwords.check_strength(password, user_inputs=[email, display_name])
+        await self._passwords.check_strength(password, user_inputs=[email, display_name])
         if await self.repository.email_exists(email):
             raise EmailTaken()
-        account = await self._create(email, display_name, Role.ADMIN, None, self._passwords.hash(password))
+        account = await self._create(email, display_name, Role.ADMIN, None, await self._passwords.hash(password))
         account.email_verified_at = datetime.now(UTC)
         return account
 
@@ -196,29 +189,30 @@ class AccountService:
             email = ""
         account = await self.repository.get_by_email(email) if email else None
         # Verify even when the account is missing, so timing does not tell which emails exist.
-        valid = self._passwords.verify(account.password_hash if account else None, password)
+        valid = await self._passwords.verify(account.password_hash if account else None, password)
         if account is None or not valid or account.disabled_at is not None:
             raise InvalidCredentials()
         if account.password_hash and self._passwords.needs_rehash(account.password_hash):
-            account.password_hash = self._passwords.hash(password)
+            account.password_hash = await self._passwords.hash(password)
         return await self._open_session(account)
 
     async def _open_session(self, account: Account) -> IssuedTokens:
-        session = AuthSession(account_id=account.id)
+        lifetime = timedelta(seconds=self._settings.refresh_token_ttl_seconds)
+        session = AuthSession(account_id=account.id, expires_at=datetime.now(UTC) + lifetime)
         await self.repository.add(session)
-        return await self._issue(account, session.id)
+        return await self._issue(account, session)
 
-    async def _issue(self, account: Account, session_id: uuid.UUID) -> IssuedTokens:
+    async def _issue(self, account: Account, session: AuthSession) -> IssuedTokens:
         refresh_token = new_opaque_token()
         await self.repository.add(
             RefreshToken(
-                session_id=session_id,
+                session_id=session.id,
                 token_hash=hash_opaque_token(refresh_token),
-                expires_at=datetime.now(UTC) + timedelta(seconds=self._settings.refresh_token_ttl_seconds),
+                expires_at=session.expires_at,
             )
         )
         access_token = self._signing_keys.issue(
-            AccessClaims(account_id=account.id, session_id=session_id, role=account.role)
+            AccessClaims(account_id=account.id, session_id=session.id, role=account.role)
         )
         return IssuedTokens(
             access_token=access_token,
@@ -238,13 +232,13 @@ class AccountService:
             # A rotated token came back: someone holds a copy. End the whole family.
             await self.repository.revoke_session(session.id, reason="refresh-token-reuse", at=now)
             raise RefreshTokenReused("This refresh token was already used; the session has been ended.")
-        if token.expires_at <= now:
+        if token.expires_at <= now or session.expires_at <= now:
             raise InvalidToken()
         account = await self.repository.get(session.account_id)
         if account is None or account.disabled_at is not None:
             raise InvalidToken()
         await self.repository.mark_refresh_token_used(token.id, now)
-        return await self._issue(account, session.id)
+        return await self._issue(account, session)
 
     async def sign_out(self, session_id: uuid.UUID) -> None:
         await self.repository.revoke_session(session_id, reason="sign-out", at=datetime.now(UTC))
@@ -273,10 +267,13 @@ class AccountService:
 
     async def reset_password(self, token: str, new_password: str) -> None:
         account = await self._redeem_email_token(token, EmailTokenPurpose.RESET_PASSWORD)
-        self._passwords.check_strength(new_password, user_inputs=[account.email, account.display_name])
-        account.password_hash = self._passwords.hash(new_password)
-        # Whoever knew the old password is signed out everywhere; following the mailed link proves the address.
-        account.email_verified_at = account.email_verified_at or datetime.now(UTC)
+        await self._passwords.check_strength(new_password, user_inputs=[account.email, account.display_name])
+        account.password_hash = await self._passwords.hash(new_password)
+        # Whoever knew the old password is signed out everywhere; following the mailed link proves the
+        # address, so anything attached to the account before that proof is let go.
+        if account.email_verified_at is None:
+            account.email_verified_at = datetime.now(UTC)
+            await self.repository.delete_identities(account.id)
         await self.repository.revoke_all_sessions(account.id, reason="password-reset", at=datetime.now(UTC))
 
     async def _send_email_token(self, account: Account, purpose: EmailTokenPurpose) -> None:
@@ -332,6 +329,33 @@ class AccountService:
 
     # OpenID Connect
 
+    def _providers(self) -> OidcProviders:
+        if self._oidc is None:
+            raise NotFound("No identity provider is configured.")
+        return self._oidc
+
+    async def start_oidc(self, provider: str) -> tuple[str, str, str]:
+        """Return the provider's authorization URL, the state, and the browser-binding secret."""
+        await self.repository.purge_login_attempts()
+        url, attempt, browser_binding = await self._providers().start(provider)
+        await self.repository.add(attempt)
+        return url, attempt.state, browser_binding
+
+    async def finish_oidc(
+        self, *, provider: str, state: str, code: str | None, error: str | None, browser_binding: str | None
+    ) -> IssuedTokens:
+        attempt = await self.repository.take_login_attempt(state)
+        if attempt is None:
+            raise InvalidToken("Unknown or expired sign-in state; start again.")
+        if not browser_binding or not hmac.compare_digest(
+            hash_opaque_token(browser_binding), attempt.browser_binding_hash
+        ):
+            raise InvalidToken("This sign-in was started in another browser; start again.")
+        if error or not code:
+            raise InvalidToken("The provider did not authorise the sign-in.")
+        identity = await self._providers().finish(provider, attempt, code)
+        return await self.sign_in_with_identity(identity)
+
     async def sign_in_with_identity(self, identity: VerifiedIdentity) -> IssuedTokens:
         linked = await self.repository.get_identity(identity.issuer, identity.subject)
         if linked is not None:
@@ -341,12 +365,14 @@ class AccountService:
             return await self._open_session(account)
         if not identity.email:
             raise InvalidInput.field("email", "The identity provider did not share an email address.")
+        if not identity.email_verified:
+            # An unverified address proves nothing: linking or creating on it would let anyone
+            # squat someone else's address.
+            raise Conflict("Your identity provider has not verified your email address; verify it there first.")
         email = normalise_email(identity.email)
         account = await self.repository.get_by_email(email)
         now = datetime.now(UTC)
         if account is not None:
-            if not identity.email_verified:
-                raise Conflict("An account uses this email; the provider has not verified it, so we cannot link.")
             if account.disabled_at is not None:
                 raise InvalidCredentials()
             if account.email_verified_at is None:

@@ -22,6 +22,20 @@ def _is_trusted(address: str, trusted: Sequence[Network]) -> bool:
     return any(ip in network for network in trusted)
 
 
+def rate_limit_key(address: str) -> str:
+    """IPv6 clients usually hold a whole /64: limiting each address alone would let one client
+    rotate through billions of them."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def client_address_resolver(trusted_proxies: Sequence[str]) -> Callable[[Request], str]:
     """Walk X-Forwarded-For from the right, skipping our own proxies; the first other hop is the client.
 

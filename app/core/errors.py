@@ -12,6 +12,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import IntegrityError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:coop:problem:"
@@ -235,8 +236,22 @@ def internal_error_handler(request: Request, exc: Exception) -> Response[dict[st
     )
 
 
+def integrity_error_handler(request: Request, exc: IntegrityError) -> Response[dict[str, Any]]:
+    """A unique or foreign-key violation that a service's own check did not catch (two requests
+    racing on the same email, for instance) is a conflict, not a server error."""
+    log.info("integrity error answered as a conflict", path=request.url.path, error=type(exc.orig).__name__)
+    return problem_response(
+        status=409,
+        type_=Conflict.problem_type(),
+        title=Conflict.title,
+        detail="The request conflicts with data that already exists.",
+        request=request,
+    )
+
+
 EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
     AppError: app_error_handler,
+    IntegrityError: integrity_error_handler,
     HTTPException: http_exception_handler,
     Exception: internal_error_handler,
 }

@@ -25,7 +25,9 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 access_log = structlog.get_logger("coop.access")
 
 
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
+def request_id_middleware(app: ASGIApp, *, https: bool = False) -> ASGIApp:
+    """`https`: the public URL is https (TLS may end at a proxy, so the scheme we see is no guide)."""
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
@@ -46,7 +48,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                     headers.setdefault(name, value)
                 if not path.startswith("/schema"):
                     headers.setdefault("content-security-policy", API_CSP)
-                if scope.get("scheme") == "https":
+                if https or scope.get("scheme") == "https":
                     headers.setdefault("strict-transport-security", "max-age=31536000; includeSubDomains")
             await send(message)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from time import time
 
+from litestar import Request
 from litestar.middleware.rate_limit import CacheObject, RateLimitConfig, RateLimitMiddleware
 
-from app.core.client_address import client_address_resolver
+from app.core.client_address import client_address_resolver, rate_limit_key
 from app.settings import Settings
 
 STORE_NAME = "rate_limit"
@@ -22,10 +24,14 @@ class RetryAfterRateLimitMiddleware(RateLimitMiddleware):
         return headers
 
 
+def _limited_identity(resolve: Callable[[Request], str]) -> Callable[[Request], str]:
+    return lambda request: rate_limit_key(resolve(request))
+
+
 def auth_rate_limit(settings: Settings) -> RateLimitConfig:
     return RateLimitConfig(
         rate_limit=("minute", settings.auth_rate_limit_per_minute),
         store=STORE_NAME,
-        identifier_for_request=client_address_resolver(settings.trusted_proxies),
+        identifier_for_request=_limited_identity(client_address_resolver(settings.trusted_proxies)),
         middleware_class=RetryAfterRateLimitMiddleware,
     )

@@ -13,9 +13,13 @@ from app.models import KeyValue
 
 
 class PostgresStore(NamespacedStore):
+    # Expired rows are swept by the writers themselves, every this many writes.
+    SWEEP_EVERY = 256
+
     def __init__(self, sessionmaker: async_sessionmaker, namespace: str = "coop") -> None:
         self.namespace = namespace
         self._sessionmaker = sessionmaker
+        self._writes = 0
 
     def with_namespace(self, namespace: str) -> PostgresStore:
         return PostgresStore(self._sessionmaker, f"{self.namespace}:{namespace}")
@@ -35,6 +39,9 @@ class PostgresStore(NamespacedStore):
         )
         async with self._sessionmaker.begin() as session:
             await session.execute(statement)
+        self._writes += 1
+        if self._writes % self.SWEEP_EVERY == 0:
+            await self.delete_expired()
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         async with self._sessionmaker.begin() as session:

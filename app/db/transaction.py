@@ -6,6 +6,7 @@ carries a token, publishing an event) is registered with `after_commit`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -35,20 +36,40 @@ class UnitOfWork:
                 log.exception("after-commit action failed")
 
 
+class BackgroundTasks:
+    """Work started after a commit that the response must not wait for (mail delivery time would
+    otherwise tell whether an address has an account). Awaited at shutdown so nothing is lost."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
 async def provide_unit_of_work(state: State) -> AsyncGenerator[UnitOfWork, None]:
     async with state.database.sessionmaker() as session:
         unit = UnitOfWork(session)
         try:
             yield unit
         except AppError as error:
-            await (session.commit() if error.keeps_changes else session.rollback())
+            committed = error.keeps_changes
+            await (session.commit() if committed else session.rollback())
+            if committed:
+                state.background.spawn(unit.run_after_commit())
             raise
         except BaseException:
             await session.rollback()
             raise
         else:
             await session.commit()
-    await unit.run_after_commit()
+    state.background.spawn(unit.run_after_commit())
 
 
 async def provide_session(unit_of_work: NamedDependency[UnitOfWork]) -> AsyncSession:

@@ -72,6 +72,8 @@ class AuthSession(SQLModel, table=True):
     id: uuid.UUID = uuid_pk()
     account_id: uuid.UUID = Field(foreign_key="account.id", ondelete="CASCADE", index=True)
     created_at: datetime = timestamp(server_now=True)
+    # Absolute lifetime: rotating refresh tokens never extends a session beyond it.
+    expires_at: datetime = timestamp()
     revoked_at: datetime | None = timestamp(nullable=True)
     revoked_reason: str | None = Field(default=None, sa_type=String(32))
 
@@ -125,6 +127,9 @@ class OidcLoginAttempt(SQLModel, table=True):
     nonce: str = Field(sa_type=String(64))
     code_verifier: str = Field(sa_type=String(128))
     redirect_uri: str = Field(sa_type=String(500))
+    # SHA-256 of a random value kept in an HttpOnly cookie of the browser that started the sign-in,
+    # so a callback URL (state + code) is useless in another browser (login CSRF, code interception).
+    browser_binding_hash: bytes = Field(sa_type=LargeBinary(32))
     expires_at: datetime = timestamp(index=True)
 
 

@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import URL
 
-from app.accounts.service import AccountService, NewOrganisation
+from app.accounts.service import AccountService
 from app.accounts.tokens import SigningKeys
 from app.core.mail import LogMailer
 from app.db.engine import open_database

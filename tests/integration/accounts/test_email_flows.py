@@ -55,7 +55,7 @@ async def test_requesting_a_new_verification_voids_the_old_link(client: AsyncTes
     actor = await register(client)
     old = mailbox.last_token(actor.email or "")
     assert (await client.post("/api/v1/auth/verify-email/request", headers=actor.headers)).status_code == 202
-    new = mailbox.last_token(actor.email or "")
+    new = mailbox.last_token(actor.email or "", count=2)
     assert new != old
     assert (await client.post("/api/v1/auth/verify-email", json={"token": old})).status_code == 401
     assert (await client.post("/api/v1/auth/verify-email", json={"token": new})).status_code == 200
@@ -65,8 +65,8 @@ async def test_password_reset_end_to_end(client: AsyncTestClient, mailbox: Mailb
     actor = await register(client)
     requested = await client.post("/api/v1/auth/password-reset/request", json={"email": actor.email})
     assert requested.status_code == 202
+    token = mailbox.last_token(actor.email or "", count=2)
     [reset_mail] = [mail for mail in mailbox.to(actor.email or "") if mail["Subject"] == "Reset your password"]
-    token = mailbox.last_token(actor.email or "")
 
     weak = await client.post("/api/v1/auth/password-reset", json={"token": token, "new_password": "password"})
     assert weak.status_code == 422
@@ -86,11 +86,13 @@ async def test_password_reset_end_to_end(client: AsyncTestClient, mailbox: Mailb
 
 async def test_reset_request_answers_the_same_for_unknown_addresses(client: AsyncTestClient, mailbox: Mailbox) -> None:
     actor = await register(client)
+    ghost = unique_email("ghost")
     known = await client.post("/api/v1/auth/password-reset/request", json={"email": actor.email})
-    unknown = await client.post("/api/v1/auth/password-reset/request", json={"email": unique_email("ghost")})
+    unknown = await client.post("/api/v1/auth/password-reset/request", json={"email": ghost})
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
-    assert mailbox.to(unique_email("ghost")) == []
+    assert len(mailbox.wait_for(actor.email or "", count=2)) == 2
+    assert mailbox.to(ghost) == []
 
 
 async def test_a_verification_token_cannot_reset_a_password(client: AsyncTestClient, mailbox: Mailbox) -> None:

@@ -110,6 +110,40 @@ async def test_unverified_provider_email_never_links(oidc_client: AsyncTestClien
     assert response.json()["type"] == "urn:coop:problem:conflict"
 
 
+async def test_unverified_provider_email_creates_no_account(
+    oidc_client: AsyncTestClient, provider_issuer: str, settings: Settings
+) -> None:
+    """Otherwise anyone could squat an address (and keep a way in after its owner claims it)."""
+    email = unique_email("squat")
+    callback = await _authorize(oidc_client, provider_issuer, "sub-6", {"email": email, "email_verified": False})
+    assert (await oidc_client.get(callback)).status_code == 409
+    registered = await oidc_client.post(
+        "/api/v1/auth/register", json={"email": email, "password": TEST_PASSWORD, "display_name": "Owner"}
+    )
+    assert registered.status_code == 201
+
+
+async def test_a_callback_url_is_useless_in_another_browser(oidc_client: AsyncTestClient, provider_issuer: str) -> None:
+    """Login CSRF and code interception: the state is bound to the starting browser by a cookie."""
+    callback = await _authorize(
+        oidc_client, provider_issuer, "sub-7", {"email": unique_email("o"), "email_verified": True}
+    )
+    binding = oidc_client.cookies.get("coop_oidc_binding")
+    assert binding
+    oidc_client.cookies.clear()
+    other_browser = await oidc_client.get(callback)
+    assert other_browser.status_code == 401
+    assert other_browser.json()["type"] == "urn:coop:problem:invalid-token"
+
+
+async def test_provider_claims_are_sanitised(oidc_client: AsyncTestClient, provider_issuer: str) -> None:
+    claims = {"email": unique_email("n"), "email_verified": True, "name": "Mallory\x1b[31m\u0000" + "x" * 500}
+    tokens = (await oidc_client.get(await _authorize(oidc_client, provider_issuer, "sub-8", claims))).json()
+    me = (await oidc_client.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})).json()
+    assert me["display_name"].startswith("Mallory") and len(me["display_name"]) <= 120
+    assert all(character.isprintable() for character in me["display_name"])
+
+
 async def test_state_is_single_use_and_must_match(oidc_client: AsyncTestClient, provider_issuer: str) -> None:
     callback = await _authorize(
         oidc_client, provider_issuer, "sub-5", {"email": unique_email("o"), "email_verified": True}

@@ -21,7 +21,7 @@ async def test_member_registers_as_applicant_and_gets_a_verification_mail(
     assert body["member_status"] == "applicant"
     assert body["email_verified"] is False
     assert "password" not in response.text
-    [mail] = mailbox.to(email.lower())
+    [mail] = mailbox.wait_for(email.lower())
     assert mail["Subject"] == "Confirm your email address"
 
 

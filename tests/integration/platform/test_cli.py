@@ -24,7 +24,12 @@ def coop(*args: str, database_url: URL, data_dir: Path, **env: str) -> subproces
         **env,
     }
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args], env=environment, capture_output=True, text=True, check=False, timeout=120
+        [sys.executable, "-m", "app.cli", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
 
 

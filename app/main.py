@@ -39,6 +39,13 @@ from app.db.transaction import BackgroundTasks, provide_session, provide_unit_of
 from app.health.controllers import HealthController, KeysController
 from app.members.controllers import MyProfileController, ProfilesController, SkillsController
 from app.members.deps import dependencies as member_dependencies
+from app.missions.controllers import (
+    MatchingPolicyController,
+    MissionsController,
+    MyMissionsController,
+    ProfileReviewsController,
+)
+from app.missions.deps import dependencies as mission_dependencies
 from app.settings import Settings, get_settings
 
 API_DESCRIPTION = """
@@ -108,6 +115,10 @@ def create_app(
             ProfilesController,
             MyProfileController,
             SkillsController,
+            MissionsController,
+            MyMissionsController,
+            ProfileReviewsController,
+            MatchingPolicyController,
             StatutesController,
             AssembliesController,
             ProposalsController,
@@ -117,6 +128,7 @@ def create_app(
             "db_session": Provide(provide_session),
             **account_dependencies,
             **member_dependencies,
+            **mission_dependencies,
             **assembly_dependencies,
         },
         middleware=[

@@ -1,0 +1,15 @@
+"""Dependencies of the missions feature, wired by Litestar's dependency injection."""
+
+from __future__ import annotations
+
+from litestar.di import NamedDependency, Provide
+
+from app.db.transaction import UnitOfWork
+from app.missions.service import MissionService
+
+
+async def provide_mission_service(unit_of_work: NamedDependency[UnitOfWork]) -> MissionService:
+    return MissionService(unit_of_work)
+
+
+dependencies = {"missions": Provide(provide_mission_service)}

@@ -1,0 +1,416 @@
+"""All SQL of the missions feature: missions, seats, the lifecycle log, applications, engagements,
+questions, reviews, mission search and the candidate queries behind matching."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.members.repository import tsquery_sql
+from app.models import (
+    Application,
+    Engagement,
+    MarketplacePolicy,
+    Mission,
+    MissionQuestion,
+    MissionSeat,
+    MissionTransition,
+    Review,
+    SeatSkill,
+    Skill,
+)
+
+# Matching scores the candidates with the best skill coverage in full; the rest are not ranked.
+CANDIDATE_POOL = 200
+LIVE_APPLICATION = ("submitted", "shortlisted", "accepted")
+
+
+@dataclass
+class MissionFilters:
+    visibilities: tuple[str, ...]
+    statuses: tuple[str, ...]
+    tsquery: str | None = None
+    skill_ids: tuple[uuid.UUID, ...] = ()
+    region: str | None = None
+    work_modes: tuple[str, ...] = ()
+    starts_after: date | None = None
+    sort: str = "relevance"
+    limit: int = 20
+    offset: int = 0
+
+
+def mission_search_sql(filters: MissionFilters) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {"visibilities": list(filters.visibilities), "statuses": list(filters.statuses)}
+    where = ["m.visibility = any(:visibilities)", "m.status = any(:statuses)"]
+    relevance = "null::real"
+    if filters.tsquery:
+        params["tsquery"] = filters.tsquery
+        where.append(f"m.search_vector @@ {tsquery_sql('tsquery')}")
+        relevance = f"ts_rank(m.search_vector, {tsquery_sql('tsquery')})"
+    for index, skill_id in enumerate(filters.skill_ids):
+        params[f"skill_{index}"] = skill_id
+        where.append(
+            "exists (select 1 from mission_seat s join seat_skill ss on ss.seat_id = s.id"  # noqa: S608
+            f" where s.mission_id = m.id and ss.skill_id = :skill_{index})"
+        )
+    if filters.region:
+        params["region"] = filters.region
+        where.append("lower(coop_unaccent(m.region)) = lower(coop_unaccent(:region))")
+    if filters.work_modes:
+        params["work_modes"] = list(filters.work_modes)
+        where.append("m.work_mode = any(:work_modes)")
+    if filters.starts_after:
+        params["starts_after"] = filters.starts_after
+        where.append("m.starts_on >= :starts_after")
+    order = {
+        "relevance": "relevance desc nulls last, m.created_at desc",
+        "recent": "m.created_at desc",
+        "starts": "m.starts_on asc",
+        "budget": "m.budget_amount_minor desc",
+    }[filters.sort]
+    params.update(limit=filters.limit, offset=filters.offset)
+    sql = (
+        "select m.id, m.title, m.status, m.visibility, m.budget_kind, m.budget_amount_minor, m.budget_days,"  # noqa: S608
+        " m.currency, m.starts_on, m.ends_on, m.city, m.region, m.work_mode,"
+        " (select count(*) from mission_seat s where s.mission_id = m.id) as seats,"
+        " (select count(*) from mission_seat s where s.mission_id = m.id"
+        "   and not exists (select 1 from engagement e where e.seat_id = s.id)) as open_seats,"
+        f" {relevance} as relevance, count(*) over () as total"
+        f" from mission m where {' and '.join(where)}"
+        f" order by {order}, m.id limit :limit offset :offset"
+    )
+    return sql, params
+
+
+def candidates_sql(*, required: bool) -> str:
+    """Published profiles the mission's owner may see, best skill coverage first (matching's pool)."""
+    if not required:
+        return (
+            "select p.account_id, 0.0 as coverage from member_profile p"
+            " where p.published_at is not null and p.visibility = any(:visibilities)"
+            " and p.account_id <> all(:excluded) order by p.updated_at desc, p.account_id limit :pool"
+        )
+    return (
+        "select p.account_id, sum(least(ps.level, r.min_level)::float / r.min_level) as coverage"
+        " from unnest(cast(:skill_ids as uuid[]), cast(:min_levels as int[])) as r(skill_id, min_level)"
+        " join profile_skill ps on ps.skill_id = r.skill_id"
+        " join member_profile p on p.account_id = ps.profile_id"
+        " where p.published_at is not null and p.visibility = any(:visibilities)"
+        " and p.account_id <> all(:excluded)"
+        " group by p.account_id order by coverage desc, p.account_id limit :pool"
+    )
+
+
+class MissionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, *rows: object) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    # missions and seats
+
+    async def get(self, mission_id: uuid.UUID, *, lock: bool = False) -> Mission | None:
+        if lock:
+            return await self.session.scalar(select(Mission).where(Mission.id == mission_id).with_for_update())
+        return await self.session.get(Mission, mission_id)
+
+    async def seats(self, mission_id: uuid.UUID) -> Sequence[MissionSeat]:
+        rows = await self.session.scalars(
+            select(MissionSeat).where(MissionSeat.mission_id == mission_id).order_by(MissionSeat.position)
+        )
+        return rows.all()
+
+    async def seat_skills(self, seat_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[tuple[SeatSkill, Skill]]]:
+        if not seat_ids:
+            return {}
+        rows = await self.session.execute(
+            select(SeatSkill, Skill)
+            .join(Skill, Skill.id == SeatSkill.skill_id)
+            .where(SeatSkill.seat_id.in_(list(seat_ids)))  # type: ignore[attr-defined]
+            .order_by(SeatSkill.min_level.desc(), Skill.name)  # type: ignore[attr-defined]
+        )
+        grouped: dict[uuid.UUID, list[tuple[SeatSkill, Skill]]] = {}
+        for seat_skill, skill in rows:
+            grouped.setdefault(seat_skill.seat_id, []).append((seat_skill, skill))
+        return grouped
+
+    async def replace_seats(self, mission_id: uuid.UUID, seats: Sequence[tuple[MissionSeat, dict[uuid.UUID, int]]]):
+        await self.session.execute(delete(MissionSeat).where(MissionSeat.mission_id == mission_id))
+        for seat, skills in seats:
+            self.session.add(seat)
+            await self.session.flush()
+            self.session.add_all(
+                SeatSkill(seat_id=seat.id, skill_id=skill_id, min_level=level) for skill_id, level in skills.items()
+            )
+        await self.session.flush()
+
+    async def skills_text(self, mission_id: uuid.UUID) -> str:
+        return str(
+            await self.session.scalar(
+                text(
+                    "select coalesce(string_agg(distinct k.name || ' ' || array_to_string(k.aliases, ' '), ' '), '')"
+                    " from mission_seat s join seat_skill ss on ss.seat_id = s.id join skill k on k.id = ss.skill_id"
+                    " where s.mission_id = :mission_id"
+                ).bindparams(mission_id=mission_id)
+            )
+            or ""
+        )
+
+    async def engagements(self, mission_id: uuid.UUID) -> Sequence[Engagement]:
+        rows = await self.session.scalars(
+            select(Engagement).where(Engagement.mission_id == mission_id).order_by(Engagement.created_at)
+        )
+        return rows.all()
+
+    async def owned(self, account_id: uuid.UUID, limit: int, offset: int) -> tuple[Sequence[Mission], int]:
+        condition = or_(Mission.owner_id == account_id, Mission.referrer_id == account_id)
+        rows = await self.session.scalars(
+            select(Mission).where(condition).order_by(Mission.created_at.desc(), Mission.id).limit(limit).offset(offset)  # type: ignore[attr-defined]
+        )
+        total = await self.session.scalar(select(func.count()).select_from(Mission).where(condition))
+        return rows.all(), int(total or 0)
+
+    async def seat_counts(self, mission_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
+        if not mission_ids:
+            return {}
+        rows = await self.session.execute(
+            text(
+                "select s.mission_id, count(*), count(*) filter (where e.id is null) from mission_seat s"
+                " left join engagement e on e.seat_id = s.id where s.mission_id = any(:ids) group by s.mission_id"
+            ).bindparams(ids=list(mission_ids))
+        )
+        return {row[0]: (int(row[1]), int(row[2])) for row in rows}
+
+    async def search(self, filters: MissionFilters) -> tuple[list[Any], int | None]:
+        sql, params = mission_search_sql(filters)
+        rows = (await self.session.execute(text(sql).bindparams(**params))).all()
+        return list(rows), (int(rows[0].total) if rows else None)
+
+    async def count(self, filters: MissionFilters) -> int:
+        sql, params = mission_search_sql(filters)
+        statement = text(f"select count(*) from ({sql}) as page")  # noqa: S608 - built from constants
+        return int(await self.session.scalar(statement.bindparams(**{**params, "limit": None, "offset": 0})) or 0)
+
+    # the lifecycle
+
+    async def log_transition(self, row: MissionTransition) -> None:
+        await self.add(row)
+
+    async def transitions(self, mission_id: uuid.UUID) -> Sequence[MissionTransition]:
+        rows = await self.session.scalars(
+            select(MissionTransition).where(MissionTransition.mission_id == mission_id).order_by(MissionTransition.at)
+        )
+        return rows.all()
+
+    # applications and engagements
+
+    async def get_application(self, mission_id: uuid.UUID, application_id: uuid.UUID) -> Application | None:
+        return await self.session.scalar(
+            select(Application)
+            .where(Application.id == application_id, Application.mission_id == mission_id)
+            .with_for_update()
+        )
+
+    async def applications(self, mission_id: uuid.UUID, member_id: uuid.UUID | None) -> Sequence[Application]:
+        query = select(Application).where(Application.mission_id == mission_id)
+        if member_id is not None:
+            query = query.where(Application.member_id == member_id)
+        rows = await self.session.scalars(query.order_by(Application.created_at, Application.id))
+        return rows.all()
+
+    async def live_application_exists(self, seat_id: uuid.UUID, member_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(
+            select(func.count())
+            .select_from(Application)
+            .where(
+                Application.seat_id == seat_id,
+                Application.member_id == member_id,
+                Application.status.in_(LIVE_APPLICATION),  # type: ignore[attr-defined]
+            )
+        )
+        return bool(found)
+
+    async def seat_engagement(self, seat_id: uuid.UUID) -> Engagement | None:
+        return await self.session.scalar(select(Engagement).where(Engagement.seat_id == seat_id))
+
+    async def decline_others(self, seat_id: uuid.UUID, keep: uuid.UUID, at: datetime) -> None:
+        await self.session.execute(
+            update(Application)
+            .where(
+                Application.seat_id == seat_id,
+                Application.id != keep,
+                Application.status.in_(("submitted", "shortlisted")),  # type: ignore[attr-defined]
+            )
+            .values(status="declined", decided_at=at)
+        )
+
+    async def is_engaged(self, mission_id: uuid.UUID, member_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(
+            select(func.count())
+            .select_from(Engagement)
+            .where(Engagement.mission_id == mission_id, Engagement.member_id == member_id)
+        )
+        return bool(found)
+
+    # questions
+
+    async def questions(self, mission_id: uuid.UUID) -> Sequence[MissionQuestion]:
+        rows = await self.session.scalars(
+            select(MissionQuestion)
+            .where(MissionQuestion.mission_id == mission_id)
+            .order_by(MissionQuestion.created_at, MissionQuestion.id)
+        )
+        return rows.all()
+
+    async def get_question(self, mission_id: uuid.UUID, question_id: uuid.UUID) -> MissionQuestion | None:
+        return await self.session.scalar(
+            select(MissionQuestion).where(MissionQuestion.id == question_id, MissionQuestion.mission_id == mission_id)
+        )
+
+    # reviews
+
+    async def review_exists(self, mission_id: uuid.UUID, author_id: uuid.UUID, subject_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(
+            select(func.count())
+            .select_from(Review)
+            .where(Review.mission_id == mission_id, Review.author_id == author_id, Review.subject_id == subject_id)
+        )
+        return bool(found)
+
+    async def counterpart(self, review: Review) -> Review | None:
+        return await self.session.scalar(
+            select(Review).where(
+                Review.mission_id == review.mission_id,
+                Review.author_id == review.subject_id,
+                Review.subject_id == review.author_id,
+            )
+        )
+
+    async def due_reviews(self, *, mission_id: uuid.UUID | None = None, subject_id: uuid.UUID | None = None):
+        """Unpublished reviews whose mission was delivered 14 days ago or more (locked for publication)."""
+        query = (
+            select(Review)
+            .join(Mission, Mission.id == Review.mission_id)
+            .where(
+                Review.published_at.is_(None),  # type: ignore[union-attr]
+                Mission.delivered_at <= func.now() - text("interval '14 days'"),
+            )
+            .with_for_update(of=Review)
+        )
+        if mission_id is not None:
+            query = query.where(Review.mission_id == mission_id)
+        if subject_id is not None:
+            query = query.where(Review.subject_id == subject_id)
+        return (await self.session.scalars(query)).all()
+
+    async def reviews_of_mission(self, mission_id: uuid.UUID) -> list[tuple[Review, str]]:
+        rows = await self.session.execute(
+            select(Review, Mission.title)
+            .join(Mission, Mission.id == Review.mission_id)
+            .where(Review.mission_id == mission_id)
+            .order_by(Review.created_at, Review.id)
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def published_reviews_of(self, subject_id: uuid.UUID, limit: int, offset: int):
+        condition = (Review.subject_id == subject_id, Review.published_at.is_not(None))  # type: ignore[union-attr]
+        rows = await self.session.execute(
+            select(Review, Mission.title)
+            .join(Mission, Mission.id == Review.mission_id)
+            .where(*condition)
+            .order_by(Review.published_at.desc(), Review.id)  # type: ignore[union-attr]
+            .limit(limit)
+            .offset(offset)
+        )
+        total = await self.session.scalar(select(func.count()).select_from(Review).where(*condition))
+        return [(row[0], row[1]) for row in rows], int(total or 0)
+
+    # matching
+
+    async def candidate_pool(
+        self, *, skills: dict[uuid.UUID, int], visibilities: Sequence[str], excluded: Sequence[uuid.UUID]
+    ) -> list[uuid.UUID]:
+        params: dict[str, Any] = {
+            "visibilities": list(visibilities),
+            "excluded": list(excluded) or [uuid.UUID(int=0)],
+            "pool": CANDIDATE_POOL,
+        }
+        if skills:
+            params.update(skill_ids=list(skills), min_levels=list(skills.values()))
+        rows = await self.session.execute(text(candidates_sql(required=bool(skills))).bindparams(**params))
+        return [row[0] for row in rows]
+
+    async def candidate_details(self, account_ids: Sequence[uuid.UUID], skill_ids: Sequence[uuid.UUID]):
+        """Profiles, the required skills they have, and their availability, in three queries."""
+        profiles = (
+            await self.session.execute(
+                text(
+                    "select account_id, display_name, headline, city, region, country, day_rate_min_minor,"
+                    " currency, available_from, work_mode, travel_km, latitude, longitude"
+                    " from member_profile where account_id = any(:ids)"
+                ).bindparams(ids=list(account_ids))
+            )
+        ).all()
+        skills: dict[uuid.UUID, dict[uuid.UUID, tuple[int, bool]]] = {}
+        if skill_ids:
+            rows = await self.session.execute(
+                text(
+                    "select profile_id, skill_id, level, attestations > 0 from profile_skill"
+                    " where profile_id = any(:ids) and skill_id = any(:skills)"
+                ).bindparams(ids=list(account_ids), skills=list(skill_ids))
+            )
+            for profile_id, skill_id, level, attested in rows:
+                skills.setdefault(profile_id, {})[skill_id] = (level, attested)
+        availability: dict[uuid.UUID, list[tuple[date, date, int]]] = {}
+        rows = await self.session.execute(
+            text(
+                "select profile_id, starts_on, ends_on, share_percent from profile_availability"
+                " where profile_id = any(:ids)"
+            ).bindparams(ids=list(account_ids))
+        )
+        for profile_id, start, end, share in rows:
+            availability.setdefault(profile_id, []).append((start, end, share))
+        return profiles, skills, availability
+
+    async def open_seats_for(self, member_id: uuid.UUID, visibilities: Sequence[str]) -> list[Any]:
+        """Unfilled seats of open missions the member may see and does not own, best skill coverage first."""
+        rows = await self.session.execute(
+            text(
+                "select s.id as seat_id, m.id as mission_id,"
+                " coalesce(sum(least(ps.level, ss.min_level)::float / ss.min_level), 0) as coverage"
+                " from mission m join mission_seat s on s.mission_id = m.id"
+                " left join seat_skill ss on ss.seat_id = s.id"
+                " left join profile_skill ps on ps.skill_id = ss.skill_id and ps.profile_id = :member"
+                " where m.status = 'open' and m.visibility = any(:visibilities) and m.owner_id <> :member"
+                " and not exists (select 1 from engagement e where e.seat_id = s.id)"
+                " group by s.id, m.id order by coverage desc, m.starts_on, s.id limit :pool"
+            ).bindparams(member=member_id, visibilities=list(visibilities), pool=CANDIDATE_POOL)
+        )
+        return list(rows)
+
+    async def missions_by_ids(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Mission]:
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(Mission).where(Mission.id.in_(list(ids))))  # type: ignore[attr-defined]
+        return {row.id: row for row in rows}
+
+    async def seats_by_ids(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, MissionSeat]:
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(MissionSeat).where(MissionSeat.id.in_(list(ids))))  # type: ignore[attr-defined]
+        return {row.id: row for row in rows}
+
+    async def policy(self) -> MarketplacePolicy:
+        policy = await self.session.get(MarketplacePolicy, 1)
+        if policy is None:  # the migration inserts it; a database restored without it gets the default back
+            policy = MarketplacePolicy(id=1)
+            await self.add(policy)
+        return policy

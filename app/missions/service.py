@@ -1,0 +1,572 @@
+"""Rules of the missions feature: posting, the guarded lifecycle, applications and staffing, questions,
+two-sided reviews, mission search and matching.
+
+Nothing here knows about HTTP; nothing here commits. Builds on the members feature (profiles,
+visibility, attested skills); never the other way round.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.db.transaction import UnitOfWork
+from app.members.service import MemberService, listed_visibilities, sees_members_only
+from app.missions import matching
+from app.missions.repository import MissionFilters, MissionRepository
+from app.missions.schemas import MissionInput
+from app.models import (
+    Account,
+    Application,
+    ApplicationStatus,
+    BudgetKind,
+    Engagement,
+    MarketplacePolicy,
+    Mission,
+    MissionQuestion,
+    MissionSeat,
+    MissionStatus,
+    MissionTransition,
+    Review,
+    Role,
+    SeatSkill,
+    Skill,
+)
+
+S = MissionStatus
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.OPEN, S.CANCELLED}),
+    S.OPEN: frozenset({S.STAFFED, S.CANCELLED}),
+    S.STAFFED: frozenset({S.IN_PROGRESS, S.CANCELLED}),
+    S.IN_PROGRESS: frozenset({S.DELIVERED, S.CANCELLED}),
+    S.DELIVERED: frozenset({S.CLOSED}),
+    S.CLOSED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+LISTED_STATUSES = (S.OPEN, S.STAFFED, S.IN_PROGRESS, S.DELIVERED, S.CLOSED)
+REVIEWABLE = (S.DELIVERED, S.CLOSED)
+REVIEW_DELAY_DAYS = 14
+
+
+def is_admin(account: Account | None) -> bool:
+    return account is not None and account.role == Role.ADMIN
+
+
+@dataclass(frozen=True)
+class MissionView:
+    mission: Mission
+    seats: list[tuple[MissionSeat, list[tuple[SeatSkill, Skill]], bool]]  # seat, its skills, filled
+    engagements: Sequence[Engagement] | None  # None when the viewer may not see who is engaged
+
+
+@dataclass(frozen=True)
+class SeatMatches:
+    seat: MissionSeat
+    candidates: list[tuple[Any, matching.Score]]
+
+
+@dataclass(frozen=True)
+class MissionSearch:
+    q: str | None = None
+    skills: Sequence[str] = ()
+    region: str | None = None
+    work_modes: Sequence[str] = ()
+    statuses: Sequence[str] = (S.OPEN,)
+    starts_after: date | None = None
+    sort: str = "relevance"
+    limit: int = 20
+    offset: int = 0
+
+
+class MissionService:
+    def __init__(self, unit_of_work: UnitOfWork) -> None:
+        self.repository = MissionRepository(unit_of_work.session)
+        self.members = MemberService(unit_of_work)
+
+    # visibility
+
+    async def _participant(self, viewer: Account | None, mission: Mission) -> bool:
+        if viewer is None:
+            return False
+        if viewer.id in (mission.owner_id, mission.referrer_id):
+            return True
+        return await self.repository.is_engaged(mission.id, viewer.id)
+
+    async def _can_view(self, viewer: Account | None, mission: Mission) -> bool:
+        if is_admin(viewer) or await self._participant(viewer, mission):
+            return True
+        if viewer is not None and await self.repository.applications(mission.id, viewer.id):
+            return True  # applicants keep seeing what they applied to
+        if mission.status in (S.DRAFT, S.CANCELLED):
+            return False
+        return mission.visibility == "public" or sees_members_only(viewer)
+
+    async def visible(self, viewer: Account | None, mission_id: uuid.UUID, *, lock: bool = False) -> Mission:
+        """A mission the viewer may see; otherwise it does not exist (404, like a missing one)."""
+        mission = await self.repository.get(mission_id, lock=lock)
+        if mission is None or not await self._can_view(viewer, mission):
+            raise NotFound()
+        return mission
+
+    async def _managed(self, viewer: Account, mission_id: uuid.UUID) -> Mission:
+        """A mission the viewer manages (its owner or an administrator): 404 if unseen, 403 if seen only."""
+        mission = await self.visible(viewer, mission_id, lock=True)
+        if viewer.id != mission.owner_id and not is_admin(viewer):
+            raise Forbidden("Only the mission's owner and administrators can do this.")
+        return mission
+
+    async def view(self, viewer: Account | None, mission: Mission) -> MissionView:
+        seats = await self.repository.seats(mission.id)
+        skills = await self.repository.seat_skills([seat.id for seat in seats])
+        engagements = await self.repository.engagements(mission.id)
+        filled = {engagement.seat_id for engagement in engagements}
+        privileged = is_admin(viewer) or await self._participant(viewer, mission)
+        return MissionView(
+            mission=mission,
+            seats=[(seat, skills.get(seat.id, []), seat.id in filled) for seat in seats],
+            engagements=engagements if privileged else None,
+        )
+
+    # posting
+
+    async def create(self, author: Account, data: MissionInput) -> MissionView:
+        seats = await self._check(data)
+        mission = Mission(
+            owner_id=author.id,
+            client_organisation_id=author.client_organisation_id if author.role == Role.CLIENT else None,
+            referrer_id=author.id if author.role == Role.MEMBER else None,
+            title=data.title,
+            description=data.description,
+            budget_kind=data.budget_kind,
+            budget_amount_minor=data.budget_amount_minor,
+            starts_on=data.starts_on,
+            ends_on=data.ends_on,
+            work_mode=data.work_mode,
+        )
+        self._fill(mission, data)
+        await self.repository.add(mission)
+        await self.repository.log_transition(
+            MissionTransition(mission_id=mission.id, from_status=None, to_status=S.DRAFT, actor_id=author.id)
+        )
+        await self._save_seats(mission, seats)
+        return await self.view(author, mission)
+
+    async def replace(self, viewer: Account, mission_id: uuid.UUID, data: MissionInput) -> MissionView:
+        mission = await self._managed(viewer, mission_id)
+        if mission.status != S.DRAFT:
+            raise Conflict("A mission can be rewritten while it is a draft; once open, its seats have applicants.")
+        seats = await self._check(data)
+        mission.title, mission.description = data.title, data.description
+        mission.budget_kind, mission.budget_amount_minor = data.budget_kind, data.budget_amount_minor
+        mission.starts_on, mission.ends_on, mission.work_mode = data.starts_on, data.ends_on, data.work_mode
+        self._fill(mission, data)
+        mission.updated_at = datetime.now(UTC)
+        await self._save_seats(mission, seats)
+        return await self.view(viewer, mission)
+
+    @staticmethod
+    def _fill(mission: Mission, data: MissionInput) -> None:
+        mission.client_name = data.client_name
+        mission.budget_days = data.budget_days
+        mission.currency = data.currency
+        mission.city, mission.postal_code, mission.region = data.city, data.postal_code, data.region
+        mission.country, mission.latitude, mission.longitude = data.country, data.latitude, data.longitude
+        mission.visibility = data.visibility
+
+    async def _check(self, data: MissionInput) -> list[tuple[MissionSeat, dict[uuid.UUID, int]]]:
+        if data.ends_on < data.starts_on:
+            raise InvalidInput.field("ends_on", "A mission ends on or after its start.")
+        if data.budget_kind == BudgetKind.DAY_RATE and data.budget_days is None:
+            raise InvalidInput.field("budget_days", "A day-rate budget says for how many days.")
+        if (data.latitude is None) != (data.longitude is None):
+            raise InvalidInput.field("latitude", "Give both coordinates, or neither.")
+        wanted = {entry.skill_id for seat in data.seats for entry in seat.skills}
+        known = await self.members.repository.skills_by_ids(list(wanted))
+        seats = []
+        for position, seat in enumerate(data.seats):
+            skills: dict[uuid.UUID, int] = {}
+            for index, entry in enumerate(seat.skills):
+                skill = known.get(entry.skill_id)
+                if skill is None:
+                    raise InvalidInput.field(f"seats[{position}].skills[{index}].skill_id", "No such skill.")
+                target = skill.merged_into_id or skill.id
+                skills[target] = max(skills.get(target, 0), entry.min_level)
+            seats.append(
+                (
+                    MissionSeat(
+                        position=position, title=seat.title, day_rate_minor=seat.day_rate_minor, days=seat.days
+                    ),
+                    skills,
+                )
+            )
+        return seats
+
+    async def _save_seats(self, mission: Mission, seats: list[tuple[MissionSeat, dict[uuid.UUID, int]]]) -> None:
+        for seat, _ in seats:
+            seat.mission_id = mission.id
+        await self.repository.replace_seats(mission.id, seats)
+        mission.skills_text = await self.repository.skills_text(mission.id)
+        await self.members.repository.learn_words(mission.title, mission.description, mission.skills_text)
+
+    async def mine(self, viewer: Account, limit: int, offset: int) -> tuple[Sequence[Mission], dict, int]:
+        rows, total = await self.repository.owned(viewer.id, limit, offset)
+        return rows, await self.repository.seat_counts([row.id for row in rows]), total
+
+    # the lifecycle
+
+    async def transition(
+        self, viewer: Account, mission_id: uuid.UUID, to: str, reason: str | None = None
+    ) -> MissionView:
+        mission = await self._managed(viewer, mission_id)
+        if to not in TRANSITIONS[mission.status]:
+            allowed = ", ".join(sorted(TRANSITIONS[mission.status])) or "none (final)"
+            raise Conflict(f"A mission cannot go from {mission.status} to {to}; from here: {allowed}.")
+        seats = await self.repository.seats(mission.id)
+        if to == S.OPEN and not seats:
+            raise Conflict("A mission opens with at least one seat to fill.")
+        if to == S.STAFFED:
+            filled = {e.seat_id for e in await self.repository.engagements(mission.id)}
+            if any(seat.id not in filled for seat in seats):
+                raise Conflict("Every seat must be filled (accept an application for each) before staffed.")
+        await self._move(mission, to, viewer.id, reason)
+        return await self.view(viewer, mission)
+
+    async def _move(self, mission: Mission, to: str, actor_id: uuid.UUID | None, reason: str | None = None) -> None:
+        await self.repository.log_transition(
+            MissionTransition(
+                mission_id=mission.id, from_status=mission.status, to_status=to, actor_id=actor_id, reason=reason
+            )
+        )
+        now = datetime.now(UTC)
+        mission.status = to
+        mission.updated_at = now
+        if to == S.DELIVERED:
+            mission.delivered_at = now
+
+    async def transitions(self, viewer: Account, mission_id: uuid.UUID) -> Sequence[MissionTransition]:
+        mission = await self.visible(viewer, mission_id)
+        if not (is_admin(viewer) or await self._participant(viewer, mission)):
+            raise Forbidden("The lifecycle log is for the mission's participants and administrators.")
+        return await self.repository.transitions(mission.id)
+
+    # applications
+
+    async def apply(
+        self, member: Account, mission_id: uuid.UUID, seat_id: uuid.UUID, message: str, rate: int
+    ) -> Application:
+        mission = await self.visible(member, mission_id, lock=True)
+        if member.id in (mission.owner_id, mission.referrer_id):
+            raise Conflict("You cannot apply to a mission you brought.")
+        if mission.status != S.OPEN:
+            raise Conflict(f"Applications are closed: the mission is {mission.status}.")
+        seat = next((s for s in await self.repository.seats(mission.id) if s.id == seat_id), None)
+        if seat is None:
+            raise InvalidInput.field("seat_id", "This mission has no such seat.")
+        if await self.repository.seat_engagement(seat.id) is not None:
+            raise Conflict("This seat is already filled.")
+        if await self.repository.live_application_exists(seat.id, member.id):
+            raise Conflict("You already applied to this seat.")
+        application = Application(
+            mission_id=mission.id, seat_id=seat.id, member_id=member.id, message=message, proposed_day_rate_minor=rate
+        )
+        await self.repository.add(application)
+        return application
+
+    async def applications(self, viewer: Account, mission_id: uuid.UUID) -> Sequence[Application]:
+        mission = await self.visible(viewer, mission_id)
+        manager = viewer.id == mission.owner_id or is_admin(viewer)
+        return await self.repository.applications(mission.id, None if manager else viewer.id)
+
+    async def decide(self, viewer: Account, mission_id: uuid.UUID, application_id: uuid.UUID, action: str):
+        """Withdraw (the applicant), or shortlist, accept or decline (the owner and administrators)."""
+        mission = await self.visible(viewer, mission_id, lock=True)
+        application = await self.repository.get_application(mission.id, application_id)
+        manager = viewer.id == mission.owner_id or is_admin(viewer)
+        if application is None or not (manager or application.member_id == viewer.id):
+            raise NotFound()
+        now = datetime.now(UTC)
+        pending = (ApplicationStatus.SUBMITTED, ApplicationStatus.SHORTLISTED)
+        if action == "withdraw":
+            if application.member_id != viewer.id:
+                raise Forbidden("Only the applicant can withdraw an application.")
+            if application.status not in pending:
+                raise Conflict(f"An application that is {application.status} cannot be withdrawn.")
+            application.status, application.decided_at = ApplicationStatus.WITHDRAWN, now
+            return application
+        if not manager:
+            raise Forbidden("Only the mission's owner and administrators decide on applications.")
+        if application.status not in pending or (
+            action == "shortlist" and application.status == ApplicationStatus.SHORTLISTED
+        ):
+            raise Conflict(f"The application is {application.status}.")
+        if action == "shortlist":
+            application.status = ApplicationStatus.SHORTLISTED
+        elif action == "decline":
+            application.status, application.decided_at = ApplicationStatus.DECLINED, now
+        else:
+            await self._accept(viewer, mission, application, now)
+        return application
+
+    async def _accept(self, viewer: Account, mission: Mission, application: Application, now: datetime) -> None:
+        if mission.status != S.OPEN:
+            raise Conflict(f"Seats are filled while the mission is open; it is {mission.status}.")
+        if await self.repository.seat_engagement(application.seat_id) is not None:
+            raise Conflict("This seat is already filled.")
+        seats = await self.repository.seats(mission.id)
+        seat = next(s for s in seats if s.id == application.seat_id)
+        application.status, application.decided_at = ApplicationStatus.ACCEPTED, now
+        await self.repository.add(
+            Engagement(
+                mission_id=mission.id,
+                seat_id=seat.id,
+                member_id=application.member_id,
+                application_id=application.id,
+                day_rate_minor=application.proposed_day_rate_minor,
+                days=seat.days or mission.budget_days,
+                starts_on=mission.starts_on,
+                ends_on=mission.ends_on,
+            )
+        )
+        await self.repository.decline_others(seat.id, application.id, now)
+        filled = {e.seat_id for e in await self.repository.engagements(mission.id)}
+        if all(s.id in filled for s in seats):
+            await self._move(mission, S.STAFFED, viewer.id, "every seat filled")
+
+    # questions
+
+    async def questions(self, viewer: Account | None, mission_id: uuid.UUID) -> Sequence[MissionQuestion]:
+        mission = await self.visible(viewer, mission_id)
+        return await self.repository.questions(mission.id)
+
+    async def ask(self, member: Account, mission_id: uuid.UUID, body: str) -> MissionQuestion:
+        mission = await self.visible(member, mission_id)
+        if member.id == mission.owner_id:
+            raise Conflict("The owner answers questions; they do not ask them.")
+        if mission.status not in (S.OPEN, S.STAFFED, S.IN_PROGRESS):
+            raise Conflict(f"Questions are closed: the mission is {mission.status}.")
+        question = MissionQuestion(mission_id=mission.id, author_id=member.id, body=body)
+        await self.repository.add(question)
+        return question
+
+    async def answer(self, viewer: Account, mission_id: uuid.UUID, question_id: uuid.UUID, answer: str):
+        mission = await self._managed(viewer, mission_id)
+        question = await self.repository.get_question(mission.id, question_id)
+        if question is None:
+            raise NotFound()
+        question.answer, question.answered_by_id, question.answered_at = answer, viewer.id, datetime.now(UTC)
+        return question
+
+    # reviews
+
+    async def review(
+        self,
+        author: Account,
+        mission_id: uuid.UUID,
+        *,
+        subject_id: uuid.UUID,
+        rating: int,
+        text: str,
+        skills_seen: Sequence[uuid.UUID],
+    ) -> Review:
+        mission = await self.visible(author, mission_id, lock=True)
+        if mission.status not in REVIEWABLE:
+            raise Conflict("Reviews open once the mission is delivered.")
+        engaged = {e.member_id for e in await self.repository.engagements(mission.id)}
+        participants = engaged | {mission.owner_id}
+        if author.id not in participants:
+            raise Forbidden("Only the mission's client side and its engaged members review each other.")
+        if subject_id not in participants or subject_id == author.id:
+            raise InvalidInput.field("subject_id", "Review another participant of this mission.")
+        if await self.repository.review_exists(mission.id, author.id, subject_id):
+            raise Conflict("You already reviewed this participant for this mission.")
+        if skills_seen:
+            known = await self.members.repository.skills_by_ids(list(skills_seen))
+            if len(known) != len(set(skills_seen)):
+                raise InvalidInput.field("skills_seen", "Skills come from the référentiel.")
+            if subject_id not in engaged:
+                raise InvalidInput.field("skills_seen", "Skills are attested for the members who did the work.")
+        review = Review(
+            mission_id=mission.id,
+            author_id=author.id,
+            subject_id=subject_id,
+            rating=rating,
+            text=text,
+            skills_seen=list(dict.fromkeys(skills_seen)),
+        )
+        await self.repository.add(review)
+        counterpart = await self.repository.counterpart(review)
+        if counterpart is not None:
+            # Both sides are in: published together, so neither answered the other's review.
+            await self._publish(review)
+            await self._publish(counterpart)
+        return review
+
+    async def _publish(self, review: Review) -> None:
+        if review.published_at is not None:
+            return
+        review.published_at = datetime.now(UTC)
+        if review.skills_seen:
+            await self.members.attest_skills(
+                member_id=review.subject_id,
+                skill_ids=[uuid.UUID(str(s)) for s in review.skills_seen],
+                mission_id=review.mission_id,
+                review_id=review.id,
+                attested_by_id=review.author_id,
+            )
+
+    async def publish_due(self, *, mission_id: uuid.UUID | None = None, subject_id: uuid.UUID | None = None) -> int:
+        """Publish the reviews waiting 14 days after delivery for a counterpart that never came."""
+        due = await self.repository.due_reviews(mission_id=mission_id, subject_id=subject_id)
+        for review in due:
+            await self._publish(review)
+        return len(due)
+
+    async def mission_reviews(self, viewer: Account | None, mission_id: uuid.UUID) -> list[tuple[Review, str]]:
+        mission = await self.visible(viewer, mission_id)
+        await self.publish_due(mission_id=mission.id)
+        rows = await self.repository.reviews_of_mission(mission.id)
+        return [
+            (review, title)
+            for review, title in rows
+            if review.published_at is not None or (viewer is not None and viewer.id == review.author_id)
+        ]
+
+    async def profile_reviews(self, viewer: Account | None, account_id: uuid.UUID, limit: int, offset: int):
+        await self.members.visible_profile(viewer, account_id)  # 404 unless the viewer may see the profile
+        await self.publish_due(subject_id=account_id)
+        return await self.repository.published_reviews_of(account_id, limit, offset)
+
+    # search
+
+    async def search(self, viewer: Account | None, search: MissionSearch) -> tuple[list[Any], int]:
+        statuses = tuple(search.statuses) or (S.OPEN,)
+        if any(status not in LISTED_STATUSES for status in statuses):
+            raise InvalidInput.field("status", "Drafts and cancelled missions are not listed.")
+        skills = []
+        for term in search.skills:
+            skill = await self.members.repository.skill_by_term(term)
+            if skill is None:
+                raise InvalidInput.field("skill", f"Unknown skill {term[:60]!r}.")
+            skills.append(skill.id)
+        filters = MissionFilters(
+            visibilities=("public", "members") if sees_members_only(viewer) else ("public",),
+            statuses=statuses,
+            tsquery=await self.members.text_query(search.q) if search.q else None,
+            skill_ids=tuple(skills),
+            region=search.region,
+            work_modes=tuple(search.work_modes),
+            starts_after=search.starts_after,
+            sort=search.sort,
+            limit=search.limit,
+            offset=search.offset,
+        )
+        rows, total = await self.repository.search(filters)
+        if total is None:
+            total = await self.repository.count(filters) if search.offset else 0
+        return rows, total
+
+    # matching
+
+    async def policy(self) -> MarketplacePolicy:
+        return await self.repository.policy()
+
+    async def set_policy(self, territorial_fairness: int, local_radius_km: int) -> MarketplacePolicy:
+        policy = await self.repository.policy()
+        policy.territorial_fairness, policy.local_radius_km = territorial_fairness, local_radius_km
+        policy.updated_at = datetime.now(UTC)
+        return policy
+
+    async def matches_for_mission(
+        self, viewer: Account, mission_id: uuid.UUID, seat_id: uuid.UUID | None, limit: int
+    ) -> list[SeatMatches]:
+        mission = await self.visible(viewer, mission_id)
+        if viewer.id not in (mission.owner_id, mission.referrer_id) and not is_admin(viewer):
+            raise Forbidden("Matches are for the mission's owner and administrators.")
+        policy = await self.repository.policy()
+        rules = matching.Policy(policy.territorial_fairness, policy.local_radius_km)
+        seats = [s for s in await self.repository.seats(mission.id) if seat_id is None or s.id == seat_id]
+        if seat_id is not None and not seats:
+            raise InvalidInput.field("seat_id", "This mission has no such seat.")
+        seat_skills = await self.repository.seat_skills([s.id for s in seats])
+        engaged = [e.member_id for e in await self.repository.engagements(mission.id)]
+        excluded = [mission.owner_id, *engaged]
+        results = []
+        for seat in seats:
+            required = {row.skill_id: row.min_level for row, _ in seat_skills.get(seat.id, [])}
+            pool = await self.repository.candidate_pool(
+                skills=required, visibilities=listed_visibilities(viewer), excluded=excluded
+            )
+            profiles, skills, availability = await self.repository.candidate_details(pool, list(required))
+            need = self._need(mission, seat, required)
+            scored = [
+                (profile, matching.score(need, self._candidate(profile, skills, availability), rules))
+                for profile in profiles
+            ]
+            scored.sort(key=lambda pair: (-pair[1].total, str(pair[0].account_id)))
+            results.append(SeatMatches(seat=seat, candidates=scored[:limit]))
+        return results
+
+    async def matches_for_member(self, member: Account, limit: int) -> list[tuple[Mission, MissionSeat, Any]]:
+        profile = await self.members.repository.get_profile(member.id)
+        if profile is None:
+            raise NotFound("Matching needs your profile: PUT /api/v1/me/profile first.")
+        policy = await self.repository.policy()
+        rules = matching.Policy(policy.territorial_fairness, policy.local_radius_km)
+        rows = await self.repository.open_seats_for(member.id, listed_visibilities(member))
+        seats = await self.repository.seats_by_ids([row.seat_id for row in rows])
+        missions = await self.repository.missions_by_ids(list({row.mission_id for row in rows}))
+        seat_skills = await self.repository.seat_skills(list(seats))
+        wanted = {row.skill_id for rows_ in seat_skills.values() for row, _ in rows_}
+        profiles, skills, availability = await self.repository.candidate_details([member.id], list(wanted))
+        if not profiles:
+            return []
+        candidate = self._candidate(profiles[0], skills, availability)
+        best: dict[uuid.UUID, tuple[Mission, MissionSeat, matching.Score]] = {}
+        for seat in seats.values():
+            mission = missions[seat.mission_id]
+            required = {row.skill_id: row.min_level for row, _ in seat_skills.get(seat.id, [])}
+            result = matching.score(self._need(mission, seat, required), candidate, rules)
+            if mission.id not in best or result.total > best[mission.id][2].total:
+                best[mission.id] = (mission, seat, result)
+        ranked = sorted(best.values(), key=lambda item: (-item[2].total, item[0].starts_on, str(item[0].id)))
+        return ranked[:limit]
+
+    @staticmethod
+    def _need(mission: Mission, seat: MissionSeat, required: dict[uuid.UUID, int]) -> matching.Need:
+        day_rate = seat.day_rate_minor
+        if day_rate is None and mission.budget_kind == BudgetKind.DAY_RATE:
+            day_rate = mission.budget_amount_minor
+        elif day_rate is None and mission.budget_days:
+            day_rate = mission.budget_amount_minor // mission.budget_days
+        return matching.Need(
+            skills=required,
+            day_rate_minor=day_rate,
+            currency=mission.currency,
+            starts_on=mission.starts_on,
+            ends_on=mission.ends_on,
+            work_mode=mission.work_mode,
+            latitude=mission.latitude,
+            longitude=mission.longitude,
+            region=mission.region,
+            country=mission.country,
+        )
+
+    @staticmethod
+    def _candidate(profile: Any, skills: dict, availability: dict) -> matching.Candidate:
+        return matching.Candidate(
+            skills=skills.get(profile.account_id, {}),
+            day_rate_min_minor=profile.day_rate_min_minor,
+            currency=profile.currency,
+            available_from=profile.available_from,
+            availability=availability.get(profile.account_id, []),
+            work_mode=profile.work_mode,
+            travel_km=profile.travel_km,
+            latitude=profile.latitude,
+            longitude=profile.longitude,
+            region=profile.region,
+            country=profile.country,
+        )

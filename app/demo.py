@@ -12,6 +12,7 @@ from app.accounts.tokens import SigningKeys
 from app.core.mail import Mailer
 from app.db.engine import Database
 from app.db.transaction import UnitOfWork
+from app.missions.demo_data import load_marketplace
 from app.models import MemberStatus, Role
 from app.settings import Settings
 
@@ -95,6 +96,10 @@ async def load_demo(
                 account.email_verified_at = datetime.now(UTC)
                 created += 1
             progress(name)
+        # Profiles for the members, missions from the clients and one brought by a member.
+        emails = [email for _, email, _ in [*MEMBERS, *CLIENTS]]
+        accounts = {email: await service.repository.get_by_email(email) for email in emails}
+        await load_marketplace(unit, {email: a for email, a in accounts.items() if a is not None})
     # Demo accounts have fictitious addresses: nobody is mailed.
     return DemoReport(created=created, skipped=skipped)
 

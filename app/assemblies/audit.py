@@ -57,6 +57,34 @@ def digest_of(**fields: Any) -> bytes:
     return hashlib.sha256(event_content(**fields)).digest()
 
 
+@dataclass(frozen=True)
+class EventFields:
+    """An event's columns, for the hot path that writes them in raw SQL (no ORM object)."""
+
+    uid: uuid.UUID
+    at: datetime
+    kind: str
+    data: dict[str, Any]
+    digest: bytes
+
+
+def event_fields(
+    kind: str,
+    *,
+    actor_id: uuid.UUID | None = None,
+    assembly_id: uuid.UUID | None = None,
+    proposal_id: uuid.UUID | None = None,
+    data: dict[str, Any] | None = None,
+) -> EventFields:
+    uid = uuid.uuid4()
+    at = datetime.now(UTC)
+    data = data or {}
+    digest = digest_of(
+        uid=uid, at=at, kind=kind, actor_id=actor_id, assembly_id=assembly_id, proposal_id=proposal_id, data=data
+    )
+    return EventFields(uid, at, kind, data, digest)
+
+
 def new_event(
     kind: str,
     *,

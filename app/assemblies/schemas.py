@@ -11,9 +11,9 @@ import msgspec
 from app.core.schemas import MULTI_LINE, SINGLE_LINE, Input, ShortText
 
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True, description="RFC 3339 date-time with a time zone")]
-LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000, pattern=MULTI_LINE)]
+LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=8_000, pattern=MULTI_LINE)]
 Comment = Annotated[str, msgspec.Meta(min_length=1, max_length=5_000, pattern=MULTI_LINE)]
-Description = Annotated[str, msgspec.Meta(max_length=20_000, pattern=MULTI_LINE)]
+Description = Annotated[str, msgspec.Meta(max_length=8_000, pattern=MULTI_LINE)]
 Location = Annotated[str, msgspec.Meta(max_length=500, pattern=MULTI_LINE)]
 CollegeName = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.'-]*$")]
 OptionId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]

@@ -16,7 +16,7 @@ import msgspec
 
 import governance
 from app.assemblies import mails, statutes
-from app.assemblies.audit import new_event
+from app.assemblies.audit import event_fields, new_event
 from app.assemblies.live import Live
 from app.assemblies.repository import AssemblyRepository
 from app.assemblies.secrecy import BoxKeys, ReceiptSigner, canonical, sha256_hex
@@ -816,7 +816,7 @@ class AssemblyService:
             event_data["cast_by"] = str(cast_by)
         if not ballot["secret"]:
             event_data["choice"] = choice
-        event = new_event(
+        event = event_fields(
             "ballot.cast",
             actor_id=account.id,
             assembly_id=ballot["assembly_id"],

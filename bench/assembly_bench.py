@@ -130,7 +130,7 @@ async def wait_outbox_empty(dsn: str) -> None:
 
     connection = await asyncpg.connect(dsn)
     try:
-        while await connection.fetchval("select count(*) from mail_outbox where sent_at is null"):
+        while await connection.fetchval("select count(*) from mail_outbox where sent_at is null"):  # noqa: ASYNC110
             await asyncio.sleep(0.5)
     finally:
         await connection.close()
@@ -184,7 +184,10 @@ async def raw_burst(dsn: str, proposal: uuid.UUID, voters: list[uuid.UUID], conc
         "values ($1, $2, null, '\"yes\"', null, $3, $4) "
         "on conflict (proposal_id, slot) do update set choice = excluded.choice"
     )
-    sql_event = "insert into audit_event (uid, at, kind, proposal_id, data, digest) values ($1, now(), 'ballot.cast', $2, $3, $4)"
+    sql_event = (
+        "insert into audit_event (uid, at, kind, proposal_id, data, digest) "
+        "values ($1, now(), 'ballot.cast', $2, $3, $4)"
+    )
 
     async def worker() -> None:
         async with pool.acquire() as connection:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from datetime import UTC, datetime, timedelta
@@ -30,10 +31,10 @@ def _member(client: httpx.Client, admin: dict[str, str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {token['access_token']}"}
 
 
-async def test_a_ballot_cast_on_one_process_shows_live_on_another(
+def test_a_ballot_cast_on_one_process_shows_live_on_another(
     settings: Settings, database_url: URL, signing_key_pem: str, tmp_path: Path
 ) -> None:
-    admin_email = await create_admin_account(settings, database_url)
+    admin_email = asyncio.run(create_admin_account(settings, database_url))
     env = {"COOP_AUTH_RATE_LIMIT": "100000"}
     with (
         coop_server(database_url, tmp_path / "a", signing_key_pem, **env) as first,

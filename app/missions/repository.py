@@ -88,22 +88,31 @@ def mission_search_sql(filters: MissionFilters) -> tuple[str, dict[str, Any]]:
     return sql, params
 
 
-def candidates_sql(*, required: bool) -> str:
-    """Published profiles the mission's owner may see, best skill coverage first (matching's pool)."""
+def candidates_sql(*, required: bool, strict: bool = True) -> str:
+    """Matching's pool: published profiles the caller may see, best skill coverage first.
+
+    With required skills, `profile_skill` alone is aggregated first (an index-only scan on
+    (skill, level) -> profile): the `:wide` profiles meeting the most required skills at their
+    minimum level (`strict`; otherwise at any level), the higher levels first; only those are joined
+    to `member_profile` for visibility, and the first `:pool` are scored in full.
+    """
     if not required:
         return (
             "select p.account_id, 0.0 as coverage from member_profile p"
             " where p.published_at is not null and p.visibility = any(:visibilities)"
             " and p.account_id <> all(:excluded) order by p.updated_at desc, p.account_id limit :pool"
         )
+    level = " and ps.level >= r.min_level" if strict else ""
     return (
-        "select p.account_id, sum(least(ps.level, r.min_level)::float / r.min_level) as coverage"
+        "with covered as ("  # noqa: S608 - constant fragments
+        " select ps.profile_id, count(*) as met, sum(ps.level) as levels"
         " from unnest(cast(:skill_ids as uuid[]), cast(:min_levels as int[])) as r(skill_id, min_level)"
-        " join profile_skill ps on ps.skill_id = r.skill_id"
-        " join member_profile p on p.account_id = ps.profile_id"
+        f" join profile_skill ps on ps.skill_id = r.skill_id{level}"
+        " group by ps.profile_id order by met desc, levels desc, ps.profile_id limit :wide)"
+        " select p.account_id, c.met as coverage from covered c join member_profile p on p.account_id = c.profile_id"
         " where p.published_at is not null and p.visibility = any(:visibilities)"
         " and p.account_id <> all(:excluded)"
-        " group by p.account_id order by coverage desc, p.account_id limit :pool"
+        " order by c.met desc, c.levels desc, p.account_id limit :pool"
     )
 
 
@@ -343,10 +352,16 @@ class MissionRepository:
             "excluded": list(excluded) or [uuid.UUID(int=0)],
             "pool": CANDIDATE_POOL,
         }
-        if skills:
-            params.update(skill_ids=list(skills), min_levels=list(skills.values()))
-        rows = await self.session.execute(text(candidates_sql(required=bool(skills))).bindparams(**params))
-        return [row[0] for row in rows]
+        if not skills:
+            rows = await self.session.execute(text(candidates_sql(required=False)).bindparams(**params))
+            return [row[0] for row in rows]
+        params.update(skill_ids=list(skills), min_levels=list(skills.values()), wide=CANDIDATE_POOL * 5)
+        found = [row[0] for row in await self.session.execute(text(candidates_sql(required=True)).bindparams(**params))]
+        if len(found) < CANDIDATE_POOL:  # few meet the levels: complete with those below them
+            loose = await self.session.execute(text(candidates_sql(required=True, strict=False)).bindparams(**params))
+            seen = set(found)
+            found += [row[0] for row in loose if row[0] not in seen][: CANDIDATE_POOL - len(found)]
+        return found
 
     async def candidate_details(self, account_ids: Sequence[uuid.UUID], skill_ids: Sequence[uuid.UUID]):
         """Profiles, the required skills they have, and their availability, in three queries."""

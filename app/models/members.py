@@ -170,7 +170,13 @@ class ProfileSkill(SQLModel, table=True):
     attestations: int = Field(default=0, sa_type=Integer)
 
 
-Index("ix_profile_skill_skill_id_level", ProfileSkill.skill_id, ProfileSkill.level)
+# Covering: matching's candidate pool reads (skill, level) -> profile with an index-only scan.
+Index(
+    "ix_profile_skill_skill_id_level",
+    ProfileSkill.skill_id,
+    ProfileSkill.level,
+    postgresql_include=["profile_id"],
+)
 
 
 class SkillAttestation(SQLModel, table=True):

@@ -398,7 +398,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("profile_id", "skill_id", name=op.f("pk_profile_skill")),
     )
-    op.create_index("ix_profile_skill_skill_id_level", "profile_skill", ["skill_id", "level"], unique=False)
+    op.create_index(
+        "ix_profile_skill_skill_id_level",
+        "profile_skill",
+        ["skill_id", "level"],
+        unique=False,
+        postgresql_include=["profile_id"],
+    )
     op.create_table(
         "review",
         sa.Column("id", sa.Uuid(), nullable=False),

@@ -228,6 +228,10 @@ class AssemblyRepository:
             )
         ).all()
 
+    async def second_call_of(self, assembly_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(select(func.count()).where(Assembly.first_call_id == assembly_id))
+        return bool(found)
+
     async def next_agenda_position(self, assembly_id: uuid.UUID) -> int:
         found = await self.session.scalar(
             select(func.max(Proposal.agenda_position)).where(Proposal.assembly_id == assembly_id)
@@ -332,13 +336,17 @@ class AssemblyRepository:
         )
 
     async def claim_reminders(self, hours: float) -> Sequence[Proposal]:
+        """Open votes due for their reminder: `hours` before the close, never before mid-window."""
         rows = await self.session.scalars(
             update(Proposal)
             .where(
                 Proposal.state == "open",
                 Proposal.reminder_sent_at.is_(None),  # type: ignore[union-attr]
-                Proposal.closes_at <= func.now() + func.make_interval(0, 0, 0, 0, 0, 0, hours * 3600),
                 Proposal.closes_at > func.now(),  # type: ignore[operator]
+                text(
+                    "greatest(proposal.closes_at - make_interval(secs => :reminder_seconds),"
+                    " proposal.opened_at + (proposal.closes_at - proposal.opened_at) / 2) <= now()"
+                ).bindparams(reminder_seconds=hours * 3600),
             )
             .values(reminder_sent_at=func.now())
             .returning(Proposal)

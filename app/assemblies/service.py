@@ -376,6 +376,8 @@ class AssemblyService:
             raise Conflict("A second call follows a closed assembly.")
         if first.call != 1:
             raise Conflict("This assembly was already a second call.")
+        if await self.repository.second_call_of(first.id):
+            raise Conflict("This assembly has already been convened again on second call.")
         unquorate = [p for p in await self.repository.agenda(first.id) if p.outcome == "no_quorum"]
         if not unquorate:
             raise Conflict("Every resolution reached its quorum: there is nothing to vote on second call.")

@@ -134,15 +134,15 @@ async def test_tampering_with_a_published_ballot_or_an_audit_entry_is_detected(
     assert "audit chain:" in clean.stdout and "1 checked" in clean.stdout
 
     # A published ballot changed after the close.
-    await db.execute(
-        "update published_ballot set choice = '\"no\"' where proposal_id = $1 and position = 1", motion_id(motion)
+    flip = (
+        "update published_ballot set choice = case when choice = '\"yes\"' then '\"no\"'::jsonb "
+        "else '\"yes\"'::jsonb end where proposal_id = $1 and position = 1"
     )
+    await db.execute(flip, motion_id(motion))
     tampered = audit_verify(database_url, tmp_path)
-    assert tampered.returncode == 1
+    assert tampered.returncode == 1, tampered.stdout
     assert "does not match the hash recorded at the close" in tampered.stdout
-    await db.execute(
-        "update published_ballot set choice = '\"yes\"' where proposal_id = $1 and position = 1", motion_id(motion)
-    )
+    await db.execute(flip, motion_id(motion))  # put it back
 
     # An audit entry changed: the trigger refuses it, so the attacker must be a superuser disabling it.
     with pytest.raises(asyncpg.InsufficientPrivilegeError):

@@ -42,6 +42,8 @@ _DESCRIPTIONS = {
 
 
 def problems(*status_codes: int) -> dict[int, ResponseSpec]:
+    """The problem responses of an operation. 400 is always listed: any request can be malformed,
+    and Litestar would otherwise document its own non-problem 400 body for operations with parameters."""
     return {
         code: ResponseSpec(
             data_container=Problem,
@@ -49,7 +51,7 @@ def problems(*status_codes: int) -> dict[int, ResponseSpec]:
             media_type=PROBLEM_MEDIA_TYPE,
             generate_examples=False,
         )
-        for code in status_codes
+        for code in sorted({400, *status_codes})
     }
 
 

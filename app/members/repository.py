@@ -124,13 +124,20 @@ def profile_search_sql(filters: ProfileFilters) -> tuple[str, dict[str, Any]]:
         "distance": "distance_km asc nulls last, p.updated_at desc",
     }[filters.sort]
     params.update(limit=filters.limit, offset=filters.offset)
-    sql = (
+    page = (
         "select p.account_id, p.display_name, p.headline, p.city, p.region, p.country, p.work_mode,"  # noqa: S608
-        " p.day_rate_min_minor, p.day_rate_max_minor, p.currency, p.available_from,"
+        " p.day_rate_min_minor, p.day_rate_max_minor, p.currency, p.available_from, p.updated_at,"
         f" {relevance} as relevance, {distance} as distance_km, count(*) over () as total"
         " from member_profile p"
         f" where {' and '.join(where)}"
         f" order by {order}, p.account_id limit :limit offset :offset"
+    )
+    # The page's skills in the same round trip, computed for the page's rows only.
+    sql = (
+        "select page.*, (select coalesce(json_agg(json_build_array(s.slug, s.name, ps.level, ps.attestations)"  # noqa: S608
+        " order by ps.level desc, s.name), '[]') from profile_skill ps join skill s on s.id = ps.skill_id"
+        f" where ps.profile_id = page.account_id) as skills from ({page}) as page"
+        f" order by {order.replace('p.', 'page.')}, page.account_id"
     )
     return sql, params
 
@@ -237,20 +244,6 @@ class MemberRepository:
         )
         return [(row[0], row[1]) for row in rows]
 
-    async def skills_of_profiles(self, account_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[tuple[Any, ...]]]:
-        if not account_ids:
-            return {}
-        rows = await self.session.execute(
-            select(ProfileSkill.profile_id, Skill.slug, Skill.name, ProfileSkill.level, ProfileSkill.attestations)
-            .join(Skill, Skill.id == ProfileSkill.skill_id)
-            .where(ProfileSkill.profile_id.in_(list(account_ids)))  # type: ignore[attr-defined]
-            .order_by(ProfileSkill.level.desc(), Skill.name)  # type: ignore[attr-defined]
-        )
-        grouped: dict[uuid.UUID, list[tuple[Any, ...]]] = {}
-        for profile_id, slug, name, level, attestations in rows:
-            grouped.setdefault(profile_id, []).append((slug, name, level, attestations))
-        return grouped
-
     async def attestations(self, account_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID, str, Any]]:
         rows = await self.session.execute(
             select(SkillAttestation.skill_id, Mission.id, Mission.title, SkillAttestation.created_at)
@@ -344,6 +337,7 @@ class MemberRepository:
         return corrections
 
     async def search_profiles(self, filters: ProfileFilters) -> tuple[list[Any], int | None]:
+        """A page of profile rows (each with its skills as JSON: slug, name, level, attestations) and the total."""
         sql, params = profile_search_sql(filters)
         rows = (await self.session.execute(text(sql).bindparams(**params))).all()
         return list(rows), (int(rows[0].total) if rows else None)

@@ -6,6 +6,7 @@ Nothing here knows about HTTP; nothing here commits. The missions feature builds
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
@@ -258,7 +259,12 @@ class MemberService:
         rows, total = await self.repository.search_profiles(filters)
         if total is None:
             total = await self.repository.count_profiles(filters) if search.offset else 0
-        skills = await self.repository.skills_of_profiles([row.account_id for row in rows])
+        skills = {
+            row.account_id: [
+                tuple(item) for item in (json.loads(row.skills) if isinstance(row.skills, str) else row.skills)
+            ]
+            for row in rows
+        }
         return rows, skills, total
 
     async def text_query(self, q: str) -> str | None:

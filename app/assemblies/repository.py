@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -449,10 +450,22 @@ class AssemblyRepository:
     )
 
     async def ballot_facts(self, proposal_id: uuid.UUID, voter_id: uuid.UUID, caster_id: uuid.UUID) -> Any:
-        result = await self.session.execute(
-            self._CAST_CONTEXT, {"proposal": proposal_id, "voter": voter_id, "caster": caster_id}
-        )
-        return result.mappings().first()
+        """State of the vote and of the voter, in one round trip (run after `lock_for_cast`)."""
+        raw = await self._driver()
+        row = await raw.fetchrow(_RAW_FACTS, proposal_id, voter_id, caster_id)
+        if row is None:
+            return None
+        facts = dict(row)
+        facts["rules"] = json.loads(facts["rules"]) if isinstance(facts["rules"], str) else facts["rules"]
+        return facts
+
+    async def _driver(self) -> Any:
+        """The asyncpg connection under the session's transaction: the ballot's hot path skips the ORM.
+
+        Only used after a statement went through the session, so the transaction has begun.
+        """
+        connection = await self.session.connection()
+        return (await connection.get_raw_connection()).driver_connection
 
     _WRITE_BALLOT = text(
         """
@@ -480,9 +493,30 @@ class AssemblyRepository:
         """
     ).bindparams(bindparam("choice", type_=JSONB), bindparam("data", type_=JSONB))
 
-    async def write_ballot(self, **values: Any) -> datetime | None:
+    async def write_ballot(self, **v: Any) -> datetime | None:
         """Register + box + audit event in one statement; None when an in-person ballot stands."""
-        row = (await self.session.execute(self._WRITE_BALLOT, values)).first()
+        raw = await self._driver()
+        row = await raw.fetchrow(
+            _RAW_WRITE,
+            v["proposal"],
+            v["voter"],
+            v["channel"],
+            v["cast_by"],
+            v["overrides"],
+            v["slot"],
+            v["college"],
+            json.dumps(v["choice"]),
+            v["reason"],
+            v["tracker"],
+            v["seal"],
+            v["uid"],
+            v["at"],
+            v["kind"],
+            v["caster"],
+            v["assembly"],
+            json.dumps(v["data"]),
+            v["digest"],
+        )
         return None if row is None else row[0]
 
     async def register(self, proposal_id: uuid.UUID) -> Sequence[BallotRegister]:
@@ -677,3 +711,35 @@ class AssemblyRepository:
         )
         total = await self.session.scalar(select(func.count()).where(MailOutbox.assembly_id == assembly_id))
         return rows.all(), int(total or 0)
+
+
+def _positional(statement: str, names: list[str]) -> str:
+    for index, name in enumerate(names, 1):
+        statement = statement.replace(f":{name}", f"${index}")
+    return statement
+
+
+_RAW_FACTS = _positional(AssemblyRepository._CAST_CONTEXT.text, ["proposal", "voter", "caster"])
+_RAW_WRITE = _positional(
+    AssemblyRepository._WRITE_BALLOT.text,
+    [
+        "proposal",
+        "voter",
+        "channel",
+        "cast_by",
+        "overrides",
+        "slot",
+        "college",
+        "choice",
+        "reason",
+        "tracker",
+        "seal",
+        "uid",
+        "at",
+        "kind",
+        "caster",
+        "assembly",
+        "data",
+        "digest",
+    ],
+)

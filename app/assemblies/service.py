@@ -48,6 +48,7 @@ class Governance:
     signer: ReceiptSigner
     live: Live
     rules_cache: dict[uuid.UUID, governance.Rules] = field(default_factory=dict)
+    valid_choices: set[tuple[uuid.UUID, bytes]] = field(default_factory=set)
     kick_mail: Any = None  # set by the background loop: wakes the outbox sender
 
 
@@ -764,6 +765,17 @@ class AssemblyService:
                 cache.clear()
         return rules
 
+    def _check_choice(self, proposal_id: uuid.UUID, stored: dict[str, Any], choice: Any, reason: str | None) -> None:
+        """The engine's verdict on a ballot, remembered per vote (a burst repeats the same few choices)."""
+        key = (proposal_id, canonical([choice, reason]))
+        valid = self._context.valid_choices
+        if key in valid:
+            return
+        statutes.check_choice(self._rules(proposal_id, stored), choice, reason)
+        if len(valid) > 10_000:
+            valid.clear()
+        valid.add(key)
+
     async def cast(
         self,
         account: Account,
@@ -806,8 +818,7 @@ class AssemblyService:
             if ballot["voted_in_person"]:
                 raise Conflict("This member has voted in person: their own ballot overrides the proxy.")
             channel, cast_by, overrides = "proxy", account.id, False
-        rules = self._rules(proposal_id, ballot["rules"])
-        statutes.check_choice(rules, choice, reason)
+        self._check_choice(proposal_id, ballot["rules"], choice, reason)
         salt = ballot["box_salt"]
         keys = self._context.keys
         slot = keys.slot(keys.box_key(salt), voter)

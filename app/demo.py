@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from app.accounts.passwords import Passwords
 from app.accounts.service import AccountService, NewOrganisation
 from app.accounts.tokens import SigningKeys
+from app.assemblies.demo import load_demo_assembly
 from app.core.mail import Mailer
 from app.db.engine import Database
 from app.db.transaction import UnitOfWork
@@ -100,6 +101,10 @@ async def load_demo(
         emails = [email for _, email, _ in [*MEMBERS, *CLIENTS]]
         accounts = {email: await service.repository.get_by_email(email) for email in emails}
         await load_marketplace(unit, {email: a for email, a in accounts.items() if a is not None})
+        # A general assembly, planned with its agenda: convene it, open it, vote, close it (docs/assemblies.md).
+        admin = await service.repository.get_by_email(ADMIN_EMAIL)
+        if admin is not None:
+            await load_demo_assembly(unit, settings, admin)
     # Demo accounts have fictitious addresses: nobody is mailed.
     return DemoReport(created=created, skipped=skipped)
 

@@ -289,7 +289,7 @@ class MemberRepository:
         )
         await self.session.flush()
 
-    async def skills_text(self, account_id: uuid.UUID) -> str:
+    async def skill_names(self, account_id: uuid.UUID) -> str:
         return str(
             await self.session.scalar(
                 text(

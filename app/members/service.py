@@ -168,7 +168,7 @@ class MemberService:
         await self.repository.replace_availability(
             member.id, [(a.starts_on, a.ends_on, a.share_percent) for a in data.availability]
         )
-        await self._refresh_search_text(profile)
+        await self._refresh_search_words(profile)
         return await self._view(profile, show_contact=True)
 
     def _check(self, data: ProfileInput) -> None:
@@ -184,8 +184,8 @@ class MemberService:
             if period.ends_on < period.starts_on:
                 raise InvalidInput.field(f"availability[{index}].ends_on", "A period ends on or after its start.")
 
-    async def _refresh_search_text(self, profile: MemberProfile) -> None:
-        profile.skills_text = await self.repository.skills_text(profile.account_id)
+    async def _refresh_search_words(self, profile: MemberProfile) -> None:
+        profile.skills_text = await self.repository.skill_names(profile.account_id)
         await self.repository.learn_words(
             profile.display_name, profile.headline, profile.bio, profile.skills_text, profile.city, profile.region
         )
@@ -380,4 +380,4 @@ class MemberService:
                     attested_by_id=attested_by_id,
                 )
             )
-        await self._refresh_search_text(profile)
+        await self._refresh_search_words(profile)

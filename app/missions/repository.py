@@ -161,7 +161,7 @@ class MissionRepository:
             )
         await self.session.flush()
 
-    async def skills_text(self, mission_id: uuid.UUID) -> str:
+    async def skill_names(self, mission_id: uuid.UUID) -> str:
         return str(
             await self.session.scalar(
                 text(

@@ -209,7 +209,7 @@ class MissionService:
         for seat, _ in seats:
             seat.mission_id = mission.id
         await self.repository.replace_seats(mission.id, seats)
-        mission.skills_text = await self.repository.skills_text(mission.id)
+        mission.skills_text = await self.repository.skill_names(mission.id)
         await self.members.repository.learn_words(mission.title, mission.description, mission.skills_text)
 
     async def mine(self, viewer: Account, limit: int, offset: int) -> tuple[Sequence[Mission], dict, int]:

@@ -292,7 +292,7 @@ async def scenario(options: argparse.Namespace, url: str, work: Path) -> None:
                 )
             finally:
                 await connection.close()
-        raw = await raw_burst(dsn, raw_proposal, voters, options.concurrency, CpuMeter(os.getpid(), postgres_pid))
+        raw = await raw_burst(dsn, raw_proposal, voters, options.concurrency, CpuMeter(None, postgres_pid))
         lost = len(acknowledged) - counted
         duplicated = (registered - distinct) + max(0, published - registered)
         report(options, api, raw, acknowledged, counted, lost, duplicated)

@@ -1,0 +1,1 @@
+"""Member assemblies: convocations, proposals, ballots, proxies, results, minutes and the audit log."""

@@ -1,0 +1,1 @@
+"""Member profiles, the skills référentiel and profile search."""

@@ -1,0 +1,1 @@
+"""Missions: posting, lifecycle, applications, staffing, questions, reviews, search and matching."""

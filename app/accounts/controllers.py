@@ -32,12 +32,10 @@ from app.accounts.schemas import (
 )
 from app.accounts.service import AccountService, IssuedTokens, NewOrganisation
 from app.core.problems import problems
-from app.core.schemas import MAX_PAGE_SIZE, SINGLE_LINE, Page
+from app.core.schemas import SINGLE_LINE, Limit, Offset, Page
 from app.models import Account, ClientOrganisation, MemberStatus, Role
 from app.settings import Settings
 
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip")]
 URLSAFE = r"^[A-Za-z0-9_-]+$"  # what secrets.token_urlsafe produces (the OIDC state)
 OIDC_BINDING_COOKIE = "coop_oidc_binding"
 # Routes anyone may call: a stale or broken Authorization header a client keeps sending must not

@@ -46,11 +46,9 @@ from app.assemblies.secrecy import sha256_hex
 from app.assemblies.service import AssemblyService, CastResult
 from app.core.errors import Conflict
 from app.core.problems import problems
-from app.core.schemas import MAX_PAGE_SIZE, Page
+from app.core.schemas import Limit, Offset, Page
 from app.models import Account, Assembly, Proposal, Proxy, StatuteVersion
 
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Items to skip")]
 ProposalStateFilter = Literal["draft", "qualified", "scheduled", "open", "closed"]
 READ = problems(400, 401, 403, 404, 409)
 WRITE = problems(400, 401, 403, 404, 409, 413, 422)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Generic, TypeVar
 
 import msgspec
+from litestar.params import QueryParameter
 
 T = TypeVar("T")
 
@@ -20,6 +21,10 @@ PasswordText = Annotated[str, msgspec.Meta(min_length=1, max_length=256, pattern
 TokenText = Annotated[str, msgspec.Meta(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 
 MAX_PAGE_SIZE = 100
+MAX_OFFSET = 10_000  # deeper pages cost the database more than anyone reading them needs
+
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Items to skip")]
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_200_OK
 from app.accounts.guards import admin_only, admitted_member
 from app.core.errors import InvalidInput
 from app.core.problems import problems
-from app.core.schemas import MAX_PAGE_SIZE, SINGLE_LINE, Page
+from app.core.schemas import SINGLE_LINE, Limit, Offset, Page
 from app.members.guards import admitted_member_or_admin
 from app.members.schemas import (
     AttestationOut,
@@ -35,8 +35,6 @@ from app.members.schemas import (
 from app.members.service import MemberService, ProfileSearch, ProfileView
 from app.models import Account, Skill, SkillStatus
 
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
-Offset = Annotated[int, QueryParameter(ge=0, le=10_000, description="Items to skip")]
 SearchText = Annotated[
     str | None, QueryParameter(min_length=1, max_length=200, pattern=SINGLE_LINE, description="Full text, FR or EN")
 ]

@@ -14,8 +14,8 @@ from litestar.status_codes import HTTP_200_OK
 
 from app.accounts.guards import admin_only, admitted_member, signed_in
 from app.core.problems import problems
-from app.core.schemas import Page
-from app.members.controllers import Limit, Offset, SearchText, ShortFilter, SkillFilters, WorkModes
+from app.core.schemas import Limit, Offset, Page
+from app.members.controllers import SearchText, ShortFilter, SkillFilters, WorkModes
 from app.members.guards import client_or_admitted_member
 from app.missions.matching import Score
 from app.missions.schemas import (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -183,7 +184,14 @@ def serve(
             database.embedded.stop()
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _run_server(host: str, port: int, workers: int) -> None:
+    # uvicorn re-raises the signal that stopped it once it has shut down; with the default SIGTERM
+    # disposition that kills the process before `serve` can stop the embedded PostgreSQL.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     uvicorn.run(
         "app.main:create_app",
         factory=True,

@@ -1,16 +1,23 @@
-"""The `coop` command: serve, migrate, demo, create-admin, version."""
+"""The `coop` command: serve, migrate, demo, create-admin, audit, trustee, version."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import sys
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
@@ -19,7 +26,8 @@ from app import __version__
 from app.accounts.passwords import Passwords
 from app.accounts.service import AccountService
 from app.accounts.tokens import SigningKeys
-from app.assemblies.audit import audit_database
+from app.assemblies.audit import audit_database, chain_head_text
+from app.assemblies.secrecy import InvalidShare, b64, decrypt_share, public_bytes, unb64
 from app.core.errors import AppError
 from app.core.logging import configure_logging
 from app.core.mail import build_mailer
@@ -134,18 +142,81 @@ cli.add_typer(audit_cli, name="audit")
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
-    """Check the audit chain (first broken link) and every closed vote's certificate and ballot box."""
+def audit_verify(
+    since: Annotated[
+        str | None,
+        typer.Option(help="A head you kept (SEQ:HASH, from `coop audit head`, a certificate or the minutes)"),
+    ] = None,
+) -> None:
+    """Check the audit chain (first broken link), a head you kept, and every closed vote against its close event."""
 
     async def run() -> bool:
         async with _database() as database:
-            report = await audit_database(database.sessionmaker)
+            try:
+                report = await audit_database(database.sessionmaker, since=since)
+            except ValueError as error:
+                console.print(f"[red]{error}[/red]")
+                return False
         for line in report.lines():
             typer.echo(line)
         return report.ok
 
     if not asyncio.run(run()):
         raise typer.Exit(code=1)
+
+
+@audit_cli.command("head")
+def audit_head() -> None:
+    """Print the audit chain's head (SEQ:HASH): keep it somewhere the database cannot reach."""
+
+    async def run() -> str:
+        async with _database() as database:
+            return await chain_head_text(database.sessionmaker)
+
+    typer.echo(asyncio.run(run()))
+
+
+trustee_cli = typer.Typer(help="A scrutineer's side of a secret vote's key, on your own machine.", no_args_is_help=True)
+cli.add_typer(trustee_cli, name="trustee")
+
+
+@trustee_cli.command("keygen")
+def trustee_keygen(
+    out: Annotated[Path, typer.Option(help="Where to write your private key (keep it; it never leaves here)")],
+) -> None:
+    """Make your scrutineer's key pair; prints the public key to register (PUT /api/v1/me/trustee-key)."""
+    if out.exists():
+        console.print(f"[red]{out} exists: refusing to overwrite a key[/red]")
+        raise typer.Exit(code=1)
+    key = X25519PrivateKey.generate()
+    out.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    out.chmod(0o600)
+    typer.echo(b64(public_bytes(key.public_key())))
+
+
+@trustee_cli.command("open-share")
+def trustee_open_share(
+    key: Annotated[Path, typer.Option(help="Your private key file (from `coop trustee keygen`)")],
+    share_file: Annotated[
+        typer.FileText, typer.Argument(help="The JSON of GET /api/v1/proposals/{id}/key-share (default: stdin)")
+    ] = sys.stdin,  # type: ignore[assignment]
+) -> None:
+    """Decrypt your share of a vote's key; bring the line it prints to the count (POST .../count)."""
+    try:
+        document = json.loads(share_file.read())
+        private = serialization.load_pem_private_key(key.read_bytes(), password=None)
+        if not isinstance(private, X25519PrivateKey):
+            raise InvalidShare("this is not an X25519 key from `coop trustee keygen`")
+        share = decrypt_share(
+            unb64(document["encrypted_share"]),
+            private,
+            uuid.UUID(document["proposal_id"]),
+            uuid.UUID(document["trustee_id"]),
+        )
+    except (InvalidShare, ValueError, KeyError, TypeError) as error:
+        console.print(f"[red]cannot open this share: {error}[/red]")
+        raise typer.Exit(code=1) from error
+    typer.echo(share.encode())
 
 
 @cli.command()

@@ -26,7 +26,12 @@ from app.accounts.oidc import OidcProviders
 from app.accounts.passwords import Passwords
 from app.accounts.tokens import SigningKeys
 from app.assemblies.background import assemblies_lifespan, build_governance, channels_plugin
-from app.assemblies.controllers import AssembliesController, ProposalsController, StatutesController
+from app.assemblies.controllers import (
+    AssembliesController,
+    ProposalsController,
+    StatutesController,
+    TrusteeKeyController,
+)
 from app.assemblies.deps import dependencies as assembly_dependencies
 from app.core.errors import EXCEPTION_HANDLERS
 from app.core.logging import configure_logging
@@ -122,6 +127,7 @@ def create_app(
             StatutesController,
             AssembliesController,
             ProposalsController,
+            TrusteeKeyController,
         ],
         dependencies={
             "unit_of_work": Provide(provide_unit_of_work),

@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     convocation_notice_days: int = Field(default=15, ge=0, le=365, validation_alias="COOP_CONVOCATION_NOTICE_DAYS")
     reminder_hours_before_close: float = Field(default=24, ge=0, validation_alias="COOP_REMINDER_HOURS")
     assembly_tick_seconds: float = Field(default=1.0, gt=0, le=3600, validation_alias="COOP_ASSEMBLY_TICK_SECONDS")
+    # Derives the election keys of secret votes that have no bureau of scrutineers. Kept out of the
+    # database on purpose; defaults to COOP_SECRET_KEY (see docs/assemblies.md, "Secret ballots").
+    ballot_secret: SecretStr | None = Field(default=None, validation_alias="COOP_BALLOT_SECRET")
+    # The role the application connects as: it may read and write rows, never alter a table or
+    # disable a trigger (migrations run as the owner). Empty: connect as DATABASE_URL's own user.
+    database_app_role: str = Field(default="coop_app", validation_alias="COOP_DATABASE_APP_ROLE")
+    app_database_url: str | None = Field(default=None, validation_alias="COOP_APP_DATABASE_URL")
 
     @field_validator("jwt_private_keys", "cors_origins", "trusted_proxies", mode="before")
     @classmethod

@@ -97,9 +97,13 @@ class Certificate:
         return cls(dict(data["certificate"]), digest)
 
 
-def certify(result: Result) -> Certificate:
-    """Build the certificate of a result returned by :func:`governance.tally`."""
-    body = {
+def certify(result: Result, *, audit_head: Mapping[str, Any] | None = None) -> Certificate:
+    """Build the certificate of a result returned by :func:`governance.tally`.
+
+    ``audit_head``, when given, is the head of the organisation's audit log at the count: hashed into
+    the certificate, so whoever keeps the certificate also keeps a link the log must still extend.
+    """
+    body: dict[str, Any] = {
         "format": FORMAT,
         "rules": result.rules.to_dict(),
         "electorate": {"size": result.electorate_size, "colleges": dict(sorted(result.college_sizes.items()))},
@@ -107,6 +111,8 @@ def certify(result: Result) -> Certificate:
         "result": result.to_dict(),
         "attendance": dict(result.attendance),
     }
+    if audit_head is not None:
+        body["audit_head"] = dict(audit_head)
     body = json.loads(canonical_json(body))  # plain data exactly as published
     return Certificate(body, sha256_hex(canonical_json(body)))
 

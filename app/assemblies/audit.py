@@ -191,23 +191,39 @@ class RecordProblem:
 
 
 async def verify_records(repository: AssemblyRepository) -> tuple[int, list[RecordProblem]]:
-    """Every closed vote: its certificate verifies, its published box hashes to what was recorded.
+    """Every closed vote against the one close event the chain recorded for it.
 
-    What was recorded at the close (certificate and box hashes) is read from the `proposal.closed`
-    event of the chain, so changing a stored ballot, a certificate or the proposal row is detected.
+    The first close event of a proposal is its result (the database refuses a second one; if an
+    owner forced one in, it is reported and ignored). The stored outcome, certificate, box and the
+    chain head printed at the close must all match that event, so editing the proposal row, the
+    published box or the certificate is detected, and a vote cannot be turned void (or back)
+    without an event of its own.
     """
     problems: list[RecordProblem] = []
     checked = 0
     for proposal in await repository.closed_proposals():
-        if proposal.outcome == "void":
-            continue
         checked += 1
         pid = str(proposal.id)
-        event = await repository.last_event("proposal.closed", proposal.id)
-        if event is None:
-            problems.append(RecordProblem(pid, "no proposal.closed event in the audit log"))
+        events = await repository.close_events(proposal.id)
+        if not events:
+            problems.append(RecordProblem(pid, "closed, but the audit log records no close for it"))
             continue
+        if len(events) > 1:
+            problems.append(RecordProblem(pid, f"{len(events)} close events in the audit log: only the first counts"))
+        event = events[0]
         recorded = event.data
+        if event.kind == "proposal.void":
+            if proposal.outcome != "void":
+                problems.append(RecordProblem(pid, f"stored outcome {proposal.outcome!r}, but the log recorded a void"))
+            continue
+        if proposal.outcome != recorded.get("outcome"):
+            problems.append(
+                RecordProblem(
+                    pid, f"stored outcome {proposal.outcome!r} differs from {recorded.get('outcome')!r} recorded"
+                )
+            )
+        if proposal.audit_head != recorded.get("audit_head"):
+            problems.append(RecordProblem(pid, "the chain head stored with the result differs from the one recorded"))
         rows = [
             {
                 "proposal_id": row.proposal_id,
@@ -228,19 +244,43 @@ async def verify_records(repository: AssemblyRepository) -> tuple[int, list[Reco
             )
         if proposal.certificate_sha256 != recorded.get("certificate_sha256"):
             problems.append(RecordProblem(pid, "the certificate hash differs from the one recorded at the close"))
+        if proposal.result != (proposal.certificate or {}).get("result"):
+            problems.append(RecordProblem(pid, "the stored result differs from the certificate's"))
         try:
             governance.verify({"certificate": proposal.certificate, "sha256": proposal.certificate_sha256})
         except governance.GovernanceError as error:
             problems.append(RecordProblem(pid, f"the certificate does not verify: {error}"))
             continue
+        certified_outcome = (proposal.certificate or {}).get("result", {}).get("outcome")
+        if certified_outcome != recorded.get("outcome"):
+            problems.append(RecordProblem(pid, "the certificate's outcome differs from the one recorded"))
         try:
             recount = _recount_box(proposal, rows)
         except governance.GovernanceError as error:
             problems.append(RecordProblem(pid, f"the published box does not count: {error}"))
             continue
-        if recount != (proposal.certificate or {}).get("result", {}).get("outcome"):
+        if recount != certified_outcome:
             problems.append(RecordProblem(pid, "recounting the published box gives another outcome"))
     return checked, problems
+
+
+def parse_head(text: str) -> tuple[int | None, bytes]:
+    """`SEQ:HASH` or `HASH` (hex), as `coop audit head` prints it and certificates carry it."""
+    seq_text, _, hash_text = text.strip().rpartition(":")
+    try:
+        return (int(seq_text) if seq_text else None), bytes.fromhex(hash_text)
+    except ValueError as error:
+        raise ValueError(f"not an audit head: {text!r} (expected SEQ:HASH)") from error
+
+
+async def verify_extends(repository: AssemblyRepository, seq: int | None, head: bytes) -> str | None:
+    """None when the chain still holds the link someone kept; otherwise why not."""
+    event = await repository.event_with_hash(head)
+    if event is None:
+        return "the chain no longer holds the head you kept: it was rewritten or cut after it"
+    if seq is not None and event.seq != seq:
+        return f"the head you kept is now link {event.seq}, not {seq}: links were removed or inserted before it"
+    return None
 
 
 def _recount_box(proposal: Any, rows: list[dict[str, Any]]) -> str:
@@ -264,10 +304,12 @@ class AuditReport:
     chain: ChainReport
     votes_checked: int
     problems: list[RecordProblem]
+    since: str | None = None  # the kept head checked, if any
+    since_problem: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.chain.ok and not self.problems
+        return self.chain.ok and not self.problems and self.since_problem is None
 
     def lines(self) -> list[str]:
         out = []
@@ -277,17 +319,30 @@ class AuditReport:
             out.append(
                 f"audit chain BROKEN at link {self.chain.broken_at} (event {self.chain.event_uid}): {self.chain.reason}"
             )
+        if self.since is not None:
+            out.append(f"kept head {self.since}: " + (self.since_problem or "the chain still extends it"))
         out.append(f"closed votes: {self.votes_checked} checked")
         out += [f"vote {p.proposal_id}: {p.reason}" for p in self.problems]
         return out
 
 
-async def audit_database(sessionmaker: Any) -> AuditReport:
-    """Chain what is pending, then verify the chain and every closed vote (`coop audit verify`)."""
+async def audit_database(sessionmaker: Any, *, since: str | None = None) -> AuditReport:
+    """Chain what is pending, then verify the chain, a kept head and every closed vote (`coop audit verify`)."""
+    kept = parse_head(since) if since else None
     async with sessionmaker() as session, session.begin():
         await chain_pending(AssemblyRepository(session), limit=1_000_000)
     async with sessionmaker() as session, session.begin():
         repository = AssemblyRepository(session)
         chain = await verify_chain(repository)
         checked, problems = await verify_records(repository)
-    return AuditReport(chain, checked, problems)
+        since_problem = await verify_extends(repository, *kept) if kept else None
+    return AuditReport(chain, checked, problems, since, since_problem)
+
+
+async def chain_head_text(sessionmaker: Any) -> str:
+    """`SEQ:HASH` of the chain's last link, after chaining what is pending (`coop audit head`)."""
+    async with sessionmaker() as session, session.begin():
+        await chain_pending(AssemblyRepository(session), limit=1_000_000)
+    async with sessionmaker() as session, session.begin():
+        seq, head = await AssemblyRepository(session).chain_head()
+    return f"{seq}:{head.hex() if head else GENESIS.hex()}"

@@ -26,7 +26,7 @@ from app.accounts.tokens import development_key
 from app.assemblies import audit, mails
 from app.assemblies.closing import Closer
 from app.assemblies.live import Live
-from app.assemblies.secrecy import BoxKeys, ReceiptSigner
+from app.assemblies.secrecy import BallotSeals, ElectionKeys, ReceiptSigner
 from app.assemblies.service import AssemblyService, Governance
 from app.core.errors import AppError
 from app.core.mail import Mail, Mailer
@@ -177,7 +177,8 @@ def build_governance(settings: Settings, channels: ChannelsPlugin | None) -> Gov
     pems = [key.get_secret_value() for key in settings.jwt_private_keys] or [development_key(settings.data_dir)]
     return Governance(
         settings=settings,
-        keys=BoxKeys(settings.secret_key.get_secret_value()),
+        seals=BallotSeals(settings.secret_key.get_secret_value()),
+        election=ElectionKeys((settings.ballot_secret or settings.secret_key).get_secret_value()),
         signer=ReceiptSigner(pems[0]),
         live=Live(channels),
     )

@@ -10,17 +10,30 @@ binding action is applied once, in the same transaction as the result.
 from __future__ import annotations
 
 import hashlib
+import json
+import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 import governance
 from app.assemblies import mails, minutes, statutes
 from app.assemblies.audit import new_event
-from app.assemblies.secrecy import BoxKeys, published_rows_sha256
+from app.assemblies.secrecy import (
+    ElectionKeys,
+    InvalidShare,
+    Share,
+    UnreadableBallot,
+    combine_shares,
+    new_tracker,
+    public_bytes,
+    published_rows_sha256,
+)
 from app.assemblies.service import AssemblyService
+from app.assemblies.statutes import InvalidKeyShare, KeySharesNeeded
 from app.core.errors import Conflict, NotFound
 from app.models import Account, Assembly, ContributionRate, Proposal, Role, StatuteVersion
 
@@ -48,11 +61,20 @@ class Closer:
     def _audit(self, kind: str, **fields: Any) -> None:
         self._unit.session.add(new_event(kind, **fields))
 
-    async def close(self, proposal_id: uuid.UUID, *, by: Account | None, claimed: Proposal | None = None) -> Proposal:
+    async def close(
+        self,
+        proposal_id: uuid.UUID,
+        *,
+        by: Account | None,
+        claimed: Proposal | None = None,
+        shares: list[str] | None = None,
+        trustee: bool = False,
+    ) -> Proposal:
+        """`trustee`: the caller was checked as the chair or a scrutineer of this vote (`/count`)."""
         proposal = claimed or await self.repository.lock_proposal(proposal_id)
         if proposal is None:
             raise NotFound("No such proposal.")
-        if by is not None:
+        if by is not None and not trustee:
             self.service.require_chair(by)
         if proposal.state == "closed":
             return proposal  # already closed by someone else: the stored result stands
@@ -62,8 +84,9 @@ class Closer:
         document = (await self.service.current_statutes()).document
         if proposal.closes_at is not None and proposal.closes_at > now and not document["chair_may_close_early"]:
             raise Conflict("The statutes do not allow closing a vote before its closing time.")
+        key = await self._election_key(proposal, shares)
         await self.repository.lock_for_close(proposal.id)
-        await self._count(proposal, now)
+        await self._count(proposal, now, key)
         await self.repository.add(proposal)
         if proposal.assembly_id is not None:
             await self._maybe_close_assembly(proposal.assembly_id)
@@ -77,48 +100,88 @@ class Closer:
         self.service._kick_mail()
         return proposal
 
-    async def _count(self, proposal: Proposal, now: datetime) -> None:
-        keys: BoxKeys = self._context.keys
+    async def _election_key(self, proposal: Proposal, shares: list[str] | None) -> X25519PrivateKey | None:
+        """The private key of a secret vote, rebuilt for this count only and never written anywhere."""
+        if not proposal.secret or proposal.election_public_key is None:
+            return None
+        if proposal.key_custody == "server":
+            return self._context.election.server_private_key(proposal.id, proposal.election_key_salt or b"")
+        threshold = proposal.key_threshold or 1
+        if not shares or len(shares) < threshold:
+            raise KeySharesNeeded(
+                f"Counting this vote needs {threshold} of its scrutineers' key shares (`coop trustee open-share`)."
+            )
+        commitments = {row.x: row.commitment for row in await self.repository.key_shares(proposal.id)}
+        decoded = []
+        for text in shares:
+            try:
+                share = Share.decode(text)
+            except InvalidShare as error:
+                raise InvalidKeyShare(str(error)) from error
+            if share.proposal_id != proposal.id or commitments.get(share.x) != share.commitment():
+                raise InvalidKeyShare(f"Share {share.x} is not one of this vote's shares.")
+            decoded.append(share)
+        try:
+            key = combine_shares(decoded)
+        except InvalidShare as error:
+            raise InvalidKeyShare(str(error)) from error
+        if public_bytes(key.public_key()) != proposal.election_public_key:
+            raise InvalidKeyShare("These shares do not rebuild this vote's key.")
+        return key
+
+    async def _count(self, proposal: Proposal, now: datetime, key: X25519PrivateKey | None) -> None:
+        seals = self._context.seals
         rules = governance.Rules.from_dict(proposal.rules or {})
         electorate = await self.repository.get_electorate(proposal.electorate_id)
         roll = await self.repository.roll(proposal.electorate_id) if proposal.electorate_id else []
-        box_key = keys.box_key(proposal.box_salt or b"")
-        slot_of = {voter: keys.slot(box_key, voter) for voter, _ in roll}
-        voter_of = {slot: voter for voter, slot in slot_of.items()}
+        # Pseudonyms live only in this count: random, so the certificate links nobody to anything.
+        pseudonyms = {voter: secrets.token_hex(16) for voter, _ in roll}
         register = {entry.voter_id: entry for entry in await self.repository.register(proposal.id)}
-        box = list(await self.repository.box(proposal.id))
+        contents: dict[uuid.UUID, dict[str, Any]] = {}
         problems: list[str] = []
-        for row in box:
-            if not keys.seal_ok(proposal.id, row.slot, row.college, row.choice, row.reason, row.tracker, row.seal):
-                problems.append(f"the ballot with tracker {row.tracker} does not match its seal")
-            voter = voter_of.get(row.slot)
-            if voter is None:
-                problems.append(f"the ballot with tracker {row.tracker} belongs to nobody in the electorate")
-            elif voter not in register:
-                problems.append(f"the ballot with tracker {row.tracker} has no entry in the register")
-        if len(box) != len(register):
-            problems.append(f"the register lists {len(register)} voters but the box holds {len(box)} ballots")
+        unsealed = unreadable = 0
+        for voter, entry in register.items():
+            if (
+                entry.ballot is None
+                or entry.seal is None
+                or not seals.seal_ok(proposal.id, voter, entry.ballot, entry.seal)
+            ):
+                unsealed += 1
+                continue
+            try:
+                if proposal.secret:
+                    contents[voter] = ElectionKeys.decrypt(key, proposal.id, voter, entry.ballot)  # type: ignore[arg-type]
+                else:
+                    contents[voter] = json.loads(entry.ballot)
+            except (UnreadableBallot, ValueError):
+                unreadable += 1
+            if voter not in pseudonyms:
+                problems.append("a ballot belongs to nobody in the electorate")
+        if unsealed:
+            problems.append(f"{unsealed} ballot(s) do not match their seal")
+        if unreadable:
+            problems.append(f"{unreadable} ballot(s) cannot be opened with the vote's key")
         proxies = await self.repository.active_proxies(
             assembly_id=proposal.assembly_id, proposal_id=None if proposal.assembly_id else proposal.id
         )
 
         def pseudonym(member: uuid.UUID) -> str:
-            return slot_of[member].hex() if member in slot_of else f"outsider-{member}"
+            return pseudonyms.get(member, f"outsider-{member}")
 
         published: list[dict[str, Any]] = []
         result = None
         if not problems:
             ballots = []
-            for row in box:
-                entry = register[voter_of[row.slot]]
+            for voter, entry in register.items():
+                content = contents[voter]
                 cast_by = pseudonym(entry.cast_by) if entry.channel == "proxy" and entry.cast_by else None
-                ballots.append(governance.Ballot(row.slot.hex(), row.choice, row.reason, cast_by))
+                ballots.append(governance.Ballot(pseudonym(voter), content["choice"], content["reason"], cast_by))
                 published.append(
                     {
-                        "tracker": row.tracker,
-                        "college": row.college,
-                        "choice": row.choice,
-                        "reason": row.reason,
+                        "tracker": content["tracker"],
+                        "college": content["college"],
+                        "choice": content["choice"],
+                        "reason": content["reason"],
                         "voter_id": None if proposal.secret else entry.voter_id,
                         "cast_by": None if proposal.secret else entry.cast_by,
                         "channel": None if proposal.secret else entry.channel,
@@ -130,7 +193,7 @@ class Closer:
                 if proxy.holder_id is None and proxy.principal_id not in register and proxy.principal_id in colleges:
                     published.append(
                         {
-                            "tracker": BoxKeys.new_tracker(),
+                            "tracker": new_tracker(),
                             "college": colleges[proxy.principal_id],
                             "choice": blank,
                             "reason": None,
@@ -142,7 +205,7 @@ class Closer:
             try:
                 result = governance.tally(
                     rules,
-                    statutes.electorate_of((slot_of[voter].hex(), college) for voter, college in roll),
+                    statutes.electorate_of((pseudonyms[voter], college) for voter, college in roll),
                     ballots,
                     [
                         governance.Proxy(
@@ -159,7 +222,11 @@ class Closer:
             except governance.GovernanceError as error:
                 problems.append(f"the count failed: {error} [{error.code}]")
         by_channel = await self.repository.participation(proposal.id)
-        proposal.box_salt = None  # from now on nobody can tell whose slot was whose
+        # From now on the ballots' ciphertexts (and their dead versions in the relation files and
+        # the WAL) cannot be opened: the salt of a server-held key is gone, a bureau's key never stayed.
+        proposal.election_key_salt = None
+        await self.repository.erase_ballots(proposal.id)
+        proposal.audit_head = await self._chain_head()
         proposal.state = "closed"
         proposal.closed_at = now
         roll_digest = electorate.roll_sha256 if electorate else None
@@ -174,13 +241,13 @@ class Closer:
                 "proposal.void",
                 assembly_id=proposal.assembly_id,
                 proposal_id=proposal.id,
-                data={"problems": problems},
+                data={"outcome": "void", "problems": problems, "audit_head": proposal.audit_head},
             )
             log.error("vote void: integrity checks failed", proposal_id=str(proposal.id), problems=problems)
             return
         published.sort(key=lambda row: row["tracker"])
         rows = [{"proposal_id": proposal.id, "position": i, **row} for i, row in enumerate(published, 1)]
-        certificate = governance.certify(result)
+        certificate = governance.certify(result, audit_head=proposal.audit_head)
         proposal.outcome = result.outcome
         proposal.result = certificate.body["result"]
         proposal.explanation = result.explain()
@@ -192,7 +259,6 @@ class Closer:
             "by_channel": by_channel,
             "roll_sha256": roll_digest,
         }
-        await self.repository.empty_box(proposal.id)
         await self.repository.publish_box(rows)
         self._audit(
             "proposal.closed",
@@ -204,6 +270,7 @@ class Closer:
                 "box_sha256": proposal.box_sha256,
                 "roll_sha256": roll_digest,
                 "ballots": len(rows),
+                "audit_head": proposal.audit_head,
             },
         )
         if proposal.outcome == "adopted" and proposal.action and proposal.action_applied_at is None:
@@ -220,6 +287,12 @@ class Closer:
                 assembly_id=proposal.assembly_id,
                 proposal_id=proposal.id,
             )
+
+    async def _chain_head(self) -> dict[str, Any]:
+        """The audit chain's last link: printed in the certificate, the minutes and the results mail,
+        so the record can be checked against a copy the database cannot reach back to."""
+        seq, head = await self.repository.chain_head()
+        return {"seq": seq, "hash": head.hex() if head else None}
 
     async def _apply(self, proposal: Proposal, now: datetime) -> None:
         """The binding action of an adopted proposal, in the same transaction as its result."""
@@ -303,9 +376,13 @@ class Closer:
                 status = "absent"
             lines.append(minutes.SheetLine(line["display_name"], line["college"], status))
         electorate = await self.repository.get_electorate(assembly.electorate_id)
-        _seq, head = await self.repository.chain_head()
+        seq, head = await self.repository.chain_head()
         markdown, html = minutes.render(
-            assembly, agenda, lines, electorate.roll_sha256 if electorate else None, head.hex() if head else None
+            assembly,
+            agenda,
+            lines,
+            electorate.roll_sha256 if electorate else None,
+            f"{seq}:{head.hex()}" if head else None,
         )
         assembly.minutes_markdown = markdown
         assembly.minutes_html = html

@@ -23,10 +23,14 @@ from app.assemblies.schemas import (
     AttendanceSheet,
     BallotInput,
     BoxOut,
+    BureauInput,
+    BureauOut,
     CollegeAssignmentInput,
     CollegeAssignmentOut,
     CommentInput,
     CommentOut,
+    CountInput,
+    KeyShareOut,
     MailRecord,
     MinutesOut,
     MyBallot,
@@ -41,8 +45,9 @@ from app.assemblies.schemas import (
     SecondCallInput,
     StatutesInput,
     StatutesOut,
+    TrusteeKeyInput,
 )
-from app.assemblies.secrecy import sha256_hex
+from app.assemblies.secrecy import b64, sha256_hex, unb64
 from app.assemblies.service import AssemblyService, CastResult
 from app.core.errors import Conflict
 from app.core.problems import problems
@@ -142,6 +147,7 @@ def receipt_out(cast: CastResult) -> Receipt:
         channel=cast.channel,
         tracker=cast.tracker,
         cast_at=cast.cast_at,
+        order=cast.order,
         signature=cast.signature,
     )
 
@@ -312,6 +318,27 @@ class AssembliesController(Controller):
         for proposal_id in (await assemblies.agenda_ids([assembly]))[assembly.id]:
             await closer.close(proposal_id, by=current_account)
         return await one_assembly(assemblies, await assemblies.visible_assembly(current_account, assembly_id))
+
+    @put(
+        "/{assembly_id:uuid}/bureau",
+        guards=[admin_only],
+        summary="Name the scrutineers who share the key of the assembly's secret votes (the chair, before opening)",
+        responses=WRITE,
+    )
+    async def set_bureau(
+        self,
+        assembly_id: FromPath[uuid.UUID],
+        data: JSONBody[BureauInput],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> BureauOut:
+        assembly = await assemblies.set_bureau(current_account, assembly_id, data.trustees, data.threshold)
+        bureau = assembly.bureau or {}
+        return BureauOut(
+            assembly_id=assembly.id,
+            trustees=[uuid.UUID(t) for t in bureau["trustees"]],
+            threshold=bureau["threshold"],
+        )
 
     @post(
         "/{assembly_id:uuid}/second-call",
@@ -532,6 +559,45 @@ class ProposalsController(Controller):
         await assemblies.visible_proposal(current_account, proposal_id)
         return await proposal_out(assemblies, await closer.close(proposal_id, by=current_account))
 
+    @get(
+        "/{proposal_id:uuid}/key-share",
+        summary="Your share of this vote's election key, encrypted to your own key (scrutineers of the bureau)",
+        responses=READ,
+    )
+    async def my_key_share(
+        self,
+        proposal_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> KeyShareOut:
+        share, threshold = await assemblies.my_key_share(current_account, proposal_id)
+        return KeyShareOut(
+            proposal_id=share.proposal_id,
+            trustee_id=share.trustee_id,
+            x=share.x,
+            threshold=threshold,
+            encrypted_share=b64(share.encrypted_share),
+        )
+
+    @post(
+        "/{proposal_id:uuid}/count",
+        status_code=HTTP_200_OK,
+        summary="Count a vote whose key the bureau holds: bring enough scrutineers' shares (chair or scrutineer)",
+        responses=WRITE,
+    )
+    async def count_with_shares(
+        self,
+        proposal_id: FromPath[uuid.UUID],
+        data: JSONBody[CountInput],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+        closer: NamedDependency[Closer],
+    ) -> ProposalOut:
+        await assemblies.require_counter(current_account, proposal_id)
+        return await proposal_out(
+            assemblies, await closer.close(proposal_id, by=current_account, shares=list(data.shares), trustee=True)
+        )
+
     @get("/{proposal_id:uuid}/comments", summary="The discussion thread", responses=READ)
     async def list_comments(
         self,
@@ -653,6 +719,7 @@ class ProposalsController(Controller):
                 data.reason,
                 on_behalf_of=data.voter_id,
                 paper_channel=data.channel,
+                correction=data.correction,
             )
         )
 
@@ -736,3 +803,23 @@ class ProposalsController(Controller):
         proposal = await assemblies.visible_proposal(current_account, proposal_id)
         first = await assemblies.snapshot(proposal)
         return ServerSentEvent(live.stream(proposal_id, first))
+
+
+class TrusteeKeyController(Controller):
+    path = "/api/v1/me/trustee-key"
+    tags = ["assemblies"]
+    guards = [signed_in]
+
+    @put(
+        "/",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Register your scrutineer's public key (X25519): shares of election keys are encrypted to it",
+        responses=WRITE,
+    )
+    async def set_trustee_key(
+        self,
+        data: JSONBody[TrusteeKeyInput],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> None:
+        await assemblies.set_trustee_key(current_account, unb64(data.public_key))

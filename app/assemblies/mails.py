@@ -81,7 +81,28 @@ The vote "{proposal.title}" closed at {_when(proposal.closed_at)}. Outcome: {pro
 
 Certificate SHA-256: {proposal.certificate_sha256 or "-"}
 Ballot box SHA-256: {proposal.box_sha256 or "-"}
+Audit log head at the close: {_head(proposal)}
+(Keep this line: `coop audit verify --since HEAD` proves the log still extends it.)
 Recompute it yourself: download the certificate and run `python -m governance verify certificate.json`.
+{url}
+"""
+    return subject, body
+
+
+def _head(proposal: Proposal) -> str:
+    head = proposal.audit_head or {}
+    return f"link {head['seq']}, hash {head['hash']}" if head.get("hash") else "-"
+
+
+def ballot_corrected(title: str, replaced: str, channel: str, note: str, url: str) -> tuple[str, str]:
+    subject = f'Your ballot on "{title}" was corrected by the chair'
+    body = f"""Dear {{name}},
+
+The chair recorded a {channel} ballot for you on "{title}", replacing your own {replaced} ballot.
+The chair's note: {note}
+
+If this is not what you asked for, vote again online before the close (your own ballot replaces the
+chair's), and tell the bureau. This correction is in the assembly's audit log.
 {url}
 """
     return subject, body

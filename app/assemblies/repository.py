@@ -18,7 +18,7 @@ from app.models import (
     Assembly,
     Attendance,
     AuditEvent,
-    BallotBox,
+    BallotKeyShare,
     BallotRegister,
     CollegeMembership,
     ContributionRate,
@@ -33,6 +33,7 @@ from app.models import (
     PublishedBallot,
     Role,
     StatuteVersion,
+    TrusteeKey,
 )
 
 # Namespaces of the advisory locks (first argument of the two-int form).
@@ -329,7 +330,12 @@ class AssemblyRepository:
         """One open vote past its closing time that no other process is closing right now."""
         return await self.session.scalar(
             select(Proposal)
-            .where(Proposal.state == "open", Proposal.closes_at <= func.now())  # type: ignore[operator]
+            .where(
+                Proposal.state == "open",
+                Proposal.closes_at <= func.now(),  # type: ignore[operator]
+                # The bureau's scrutineers count those: the key to their ballots is not here.
+                Proposal.key_custody.is_distinct_from("bureau"),  # type: ignore[union-attr]
+            )
             .order_by(Proposal.closes_at)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -431,12 +437,12 @@ class AssemblyRepository:
 
     _CAST_CONTEXT = text(
         """
-        select p.state, p.closes_at <= now() as past_close, p.secret, p.box_salt, p.rules, p.assembly_id,
-               p.electorate_id,
+        select p.state, p.closes_at <= now() as past_close, p.secret, p.election_public_key, p.rules,
+               p.assembly_id, p.electorate_id,
                vm.account_id is not null as voter_eligible, vm.college as voter_college,
                cm.account_id is not null as caster_eligible,
-               (select r.cast_by is null from ballot_register r
-                 where r.proposal_id = p.id and r.voter_id = :voter) as voted_in_person,
+               (select r.channel from ballot_register r
+                 where r.proposal_id = p.id and r.voter_id = :voter) as existing_channel,
                (select x.holder_id from proxy x
                  where x.principal_id = :voter and x.revoked_at is null
                    and (x.proposal_id = p.id or (p.assembly_id is not null and x.assembly_id = p.assembly_id))
@@ -467,34 +473,37 @@ class AssemblyRepository:
         connection = await self.session.connection()
         return (await connection.get_raw_connection()).driver_connection
 
+    # Who may replace whose ballot is decided here, under the row's lock, so that no order of
+    # concurrent requests changes the answer: a member's own ballot replaces anything; a proxy ballot
+    # replaces only a proxy ballot (in person beats proxy); a paper ballot replaces a proxy ballot,
+    # or an in-person one only as an explicit correction. `seq` and `cast_at` are drawn after the
+    # lock, so the ballot with the highest `seq` is the last accepted and the one on the last receipt.
     _WRITE_BALLOT = text(
         """
         with reg as (
-            insert into ballot_register (proposal_id, voter_id, channel, cast_by, cast_at, changes)
-            values (:proposal, :voter, :channel, :cast_by, now(), 0)
+            insert into ballot_register (proposal_id, voter_id, channel, cast_by, cast_at, changes, ballot, seal)
+            values (:proposal, :voter, :channel, :cast_by, clock_timestamp(), 0, :ballot, :seal)
             on conflict (proposal_id, voter_id) do update
-               set channel = excluded.channel, cast_by = excluded.cast_by, cast_at = excluded.cast_at,
-                   changes = ballot_register.changes + 1
-             where :overrides or ballot_register.cast_by is not null
-            returning cast_at
-        ), box as (
-            insert into ballot_box (proposal_id, slot, college, choice, reason, tracker, seal)
-            select :proposal, :slot, :college, :choice, :reason, :tracker, :seal where exists (select 1 from reg)
-            on conflict (proposal_id, slot) do update
-               set college = excluded.college, choice = excluded.choice, reason = excluded.reason,
-                   tracker = excluded.tracker, seal = excluded.seal
-            returning 1
+               set channel = excluded.channel, cast_by = excluded.cast_by, cast_at = clock_timestamp(),
+                   changes = ballot_register.changes + 1, ballot = excluded.ballot, seal = excluded.seal,
+                   seq = nextval(pg_get_serial_sequence('ballot_register', 'seq'))
+             where case excluded.channel
+                     when 'online' then true
+                     when 'proxy' then ballot_register.channel = 'proxy'
+                     else ballot_register.channel = 'proxy' or :correction
+                   end
+            returning cast_at, seq
         ), event as (
             insert into audit_event (uid, at, kind, actor_id, assembly_id, proposal_id, data, digest)
             select :uid, :at, :kind, :caster, :assembly, :proposal, :data, :digest where exists (select 1 from reg)
             returning 1
         )
-        select cast_at, (select count(*) from box) as boxed, (select count(*) from event) as logged from reg
+        select cast_at, seq, (select count(*) from event) as logged from reg
         """
-    ).bindparams(bindparam("choice", type_=JSONB), bindparam("data", type_=JSONB))
+    ).bindparams(bindparam("data", type_=JSONB))
 
-    async def write_ballot(self, **v: Any) -> datetime | None:
-        """Register + box + audit event in one statement; None when an in-person ballot stands."""
+    async def write_ballot(self, **v: Any) -> tuple[datetime, int] | None:
+        """Register row + audit event in one statement; None when the rules above keep the standing ballot."""
         raw = await self._driver()
         row = await raw.fetchrow(
             _RAW_WRITE,
@@ -502,13 +511,9 @@ class AssemblyRepository:
             v["voter"],
             v["channel"],
             v["cast_by"],
-            v["overrides"],
-            v["slot"],
-            v["college"],
-            json.dumps(v["choice"]),
-            v["reason"],
-            v["tracker"],
+            v["ballot"],
             v["seal"],
+            v["correction"],
             v["uid"],
             v["at"],
             v["kind"],
@@ -517,7 +522,7 @@ class AssemblyRepository:
             json.dumps(v["data"]),
             v["digest"],
         )
-        return None if row is None else row[0]
+        return None if row is None else (row[0], int(row[1]))
 
     async def register(self, proposal_id: uuid.UUID) -> Sequence[BallotRegister]:
         return (
@@ -545,17 +550,51 @@ class AssemblyRepository:
         )
         return {row[0]: int(row[1]) for row in rows}
 
-    async def box(self, proposal_id: uuid.UUID) -> Sequence[BallotBox]:
-        return (await self.session.scalars(select(BallotBox).where(BallotBox.proposal_id == proposal_id))).all()
-
-    async def running_box(self, proposal_id: uuid.UUID) -> list[tuple[str | None, Any, str | None]]:
+    async def public_ballots(self, proposal_id: uuid.UUID) -> list[bytes]:
+        """The plaintext ballots of a public vote (its running result); a secret vote has none."""
         rows = await self.session.execute(
-            select(BallotBox.college, BallotBox.choice, BallotBox.reason).where(BallotBox.proposal_id == proposal_id)
+            select(BallotRegister.ballot).where(
+                BallotRegister.proposal_id == proposal_id,
+                BallotRegister.ballot.is_not(None),  # type: ignore[union-attr]
+            )
         )
-        return [(row[0], row[1], row[2]) for row in rows]
+        return [row[0] for row in rows]
 
-    async def empty_box(self, proposal_id: uuid.UUID) -> None:
-        await self.session.execute(delete(BallotBox).where(BallotBox.proposal_id == proposal_id))
+    async def erase_ballots(self, proposal_id: uuid.UUID) -> None:
+        """Once counted, ballot contents leave the register (who voted, and how, stays)."""
+        await self.session.execute(
+            update(BallotRegister).where(BallotRegister.proposal_id == proposal_id).values(ballot=None, seal=None)
+        )
+        await self.session.execute(delete(BallotKeyShare).where(BallotKeyShare.proposal_id == proposal_id))
+
+    # -- election keys ---------------------------------------------------------------------------------------------
+
+    async def trustee_keys(self, account_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+        rows = await self.session.execute(
+            select(TrusteeKey.account_id, TrusteeKey.public_key).where(
+                TrusteeKey.account_id.in_(account_ids)  # type: ignore[attr-defined]
+            )
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def set_trustee_key(self, account_id: uuid.UUID, public_key: bytes) -> None:
+        await self.session.execute(
+            pg_insert(TrusteeKey)
+            .values(account_id=account_id, public_key=public_key)
+            .on_conflict_do_update(
+                index_elements=["account_id"], set_={"public_key": public_key, "created_at": func.now()}
+            )
+        )
+
+    async def key_shares(self, proposal_id: uuid.UUID) -> Sequence[BallotKeyShare]:
+        return (
+            await self.session.scalars(
+                select(BallotKeyShare).where(BallotKeyShare.proposal_id == proposal_id).order_by(BallotKeyShare.x)
+            )
+        ).all()
+
+    async def key_share(self, proposal_id: uuid.UUID, trustee_id: uuid.UUID) -> BallotKeyShare | None:
+        return await self.session.get(BallotKeyShare, (proposal_id, trustee_id))
 
     async def publish_box(self, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -643,13 +682,21 @@ class AssemblyRepository:
             await self.session.scalar(select(func.count()).where(AuditEvent.seq.is_(None))) or 0  # type: ignore[union-attr]
         )
 
-    async def last_event(self, kind: str, proposal_id: uuid.UUID) -> AuditEvent | None:
-        return await self.session.scalar(
-            select(AuditEvent)
-            .where(AuditEvent.kind == kind, AuditEvent.proposal_id == proposal_id)
-            .order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
-            .limit(1)
-        )
+    async def close_events(self, proposal_id: uuid.UUID) -> Sequence[AuditEvent]:
+        """The proposal's close events, first first (the unique index allows one; an owner could drop it)."""
+        return (
+            await self.session.scalars(
+                select(AuditEvent)
+                .where(
+                    AuditEvent.kind.in_(("proposal.closed", "proposal.void")),  # type: ignore[attr-defined]
+                    AuditEvent.proposal_id == proposal_id,
+                )
+                .order_by(AuditEvent.seq.asc().nulls_last(), AuditEvent.id)  # type: ignore[union-attr]
+            )
+        ).all()
+
+    async def event_with_hash(self, link_hash: bytes) -> AuditEvent | None:
+        return await self.session.scalar(select(AuditEvent).where(AuditEvent.hash == link_hash).limit(1))
 
     # -- mail outbox ----------------------------------------------------------------------------------------------
 
@@ -690,6 +737,32 @@ class AssemblyRepository:
         )
         return result.rowcount or 0  # type: ignore[attr-defined]
 
+    async def enqueue_mail_to_account(
+        self,
+        *,
+        kind: str,
+        account_id: uuid.UUID,
+        subject: str,
+        body: str,
+        assembly_id: uuid.UUID | None,
+        proposal_id: uuid.UUID | None,
+    ) -> None:
+        await self.session.execute(
+            text(
+                "insert into mail_outbox (kind, account_id, to_email, subject, body, assembly_id, proposal_id) "
+                "select :kind, a.id, a.email, :subject, replace(:body, '{name}', a.display_name), :assembly, :proposal "
+                "from account a where a.id = :account"
+            ),
+            {
+                "kind": kind,
+                "subject": subject,
+                "body": body,
+                "assembly": assembly_id,
+                "proposal": proposal_id,
+                "account": account_id,
+            },
+        )
+
     async def claim_mails(self, limit: int) -> Sequence[MailOutbox]:
         return (
             await self.session.scalars(
@@ -727,13 +800,9 @@ _RAW_WRITE = _positional(
         "voter",
         "channel",
         "cast_by",
-        "overrides",
-        "slot",
-        "college",
-        "choice",
-        "reason",
-        "tracker",
+        "ballot",
         "seal",
+        "correction",
         "uid",
         "at",
         "kind",

@@ -275,10 +275,54 @@ class BallotInput(Input):
 
 
 class PaperBallotInput(Input):
+    """A postal or in-room ballot recorded by the chair. It replaces a proxy ballot (in person beats
+    proxy); it replaces the member's own ballot only as an explicit `correction`, whose note is
+    logged and mailed to the member."""
+
     voter_id: uuid.UUID
     channel: Literal["postal", "room"]
     choice: Choice
     reason: Reason | None = None
+    correction: Reason | None = None
+
+
+KeyText = Annotated[str, msgspec.Meta(min_length=43, max_length=44, pattern=r"^[A-Za-z0-9_-]+={0,1}$")]
+ShareText = Annotated[str, msgspec.Meta(min_length=1, max_length=400, pattern=SINGLE_LINE)]
+
+
+class TrusteeKeyInput(Input):
+    """A scrutineer's X25519 public key, base64url (`coop trustee keygen` makes the pair)."""
+
+    public_key: KeyText
+
+
+class BureauInput(Input):
+    """The scrutineers who share the election key of the assembly's secret votes: any `threshold` of
+    them, together, can count; fewer cannot, and neither can the server."""
+
+    trustees: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=20)]
+    threshold: Annotated[int, msgspec.Meta(ge=1, le=20)]
+
+
+class BureauOut(msgspec.Struct, kw_only=True):
+    assembly_id: uuid.UUID
+    trustees: list[uuid.UUID]
+    threshold: int
+
+
+class KeyShareOut(msgspec.Struct, kw_only=True):
+    """Your share of a vote's election key, encrypted to your key: open it on your own machine with
+    `coop trustee open-share --key YOUR_KEY_FILE`, then bring the result to the count."""
+
+    proposal_id: uuid.UUID
+    trustee_id: uuid.UUID
+    x: int
+    threshold: int
+    encrypted_share: str
+
+
+class CountInput(Input):
+    shares: Annotated[list[ShareText], msgspec.Meta(min_length=1, max_length=20)]
 
 
 class ProposalOut(msgspec.Struct, kw_only=True):
@@ -320,6 +364,7 @@ class Receipt(msgspec.Struct, kw_only=True):
     channel: str
     tracker: str
     cast_at: datetime
+    order: int  # the database's order of accepted ballots: your receipt with the highest is the one that counts
     signature: str
 
 

@@ -6,6 +6,7 @@ Nothing here knows about HTTP and nothing commits: the request's unit of work do
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,19 +14,38 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 import governance
 from app.assemblies import mails, statutes
 from app.assemblies.audit import event_fields, new_event
 from app.assemblies.live import Live
 from app.assemblies.repository import AssemblyRepository
-from app.assemblies.secrecy import BoxKeys, ReceiptSigner, canonical, sha256_hex
-from app.assemblies.statutes import NotInElectorate, ProxyNotHeld, VoteNotOpen
+from app.assemblies.secrecy import (
+    BallotSeals,
+    ElectionKeys,
+    ReceiptSigner,
+    canonical,
+    encrypt_share,
+    new_tracker,
+    public_bytes,
+    sha256_hex,
+    split_key,
+)
+from app.assemblies.statutes import (
+    BallotStands,
+    NotInElectorate,
+    ProxyNotHeld,
+    SecretRunningResults,
+    VotedInPerson,
+    VoteNotOpen,
+)
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.db.transaction import UnitOfWork
 from app.models import (
     Account,
     Assembly,
+    BallotKeyShare,
     MemberStatus,
     Proposal,
     ProposalComment,
@@ -36,6 +56,7 @@ from app.models import (
 from app.settings import Settings
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+IN_PERSON = frozenset({"online", "postal", "room"})
 LATEST = datetime(2999, 12, 31, tzinfo=UTC)
 
 
@@ -44,7 +65,8 @@ class Governance:
     """What every request of the feature shares in one process."""
 
     settings: Settings
-    keys: BoxKeys
+    seals: BallotSeals
+    election: ElectionKeys
     signer: ReceiptSigner
     live: Live
     rules_cache: dict[uuid.UUID, governance.Rules] = field(default_factory=dict)
@@ -60,6 +82,7 @@ class CastResult:
     tracker: str
     cast_at: datetime
     signature: str
+    order: int
 
 
 def now() -> datetime:
@@ -224,6 +247,7 @@ class AssemblyService:
         assembly = await self.visible_assembly(account, assembly_id, lock=True)
         if assembly.state != "planned":
             raise Conflict("The agenda is frozen once the assembly is convened.")
+        _refuse_secret_running_results(data)
         document = (await self.current_statutes()).document
         own = proposal_fields(data)
         statutes.build_rules(statutes.statutory_rules(document, assembly.kind, assembly.call), own)
@@ -333,7 +357,7 @@ class AssemblyService:
             raise Conflict("The voting window of this assembly is already over.")
         agenda = list(await self.repository.agenda(assembly.id, lock=True))
         for proposal in agenda:
-            self._open(proposal, account, assembly.voting_closes_at)
+            await self._open(proposal, account, assembly.voting_closes_at, assembly.bureau)
         assembly.state = "open"
         assembly.opened_at = now()
         await self.repository.add(assembly, *agenda)
@@ -355,17 +379,21 @@ class AssemblyService:
             self._kick_mail()
         return assembly
 
-    def _open(self, proposal: Proposal, account: Account | None, closes_at: datetime | None) -> None:
+    async def _open(
+        self, proposal: Proposal, account: Account | None, closes_at: datetime | None, bureau: dict[str, Any] | None
+    ) -> None:
         proposal.state = "open"
         proposal.opened_at = proposal.opens_at = now()
         proposal.closes_at = closes_at
-        proposal.box_salt = BoxKeys.new_salt()
+        custody: dict[str, Any] = {}
+        if proposal.secret:
+            custody = await self._make_election_key(proposal, bureau)
         self._audit(
             "proposal.opened",
             actor_id=account.id if account else None,
             assembly_id=proposal.assembly_id,
             proposal_id=proposal.id,
-            data={"rules": proposal.rules, "closes_at": closes_at.isoformat() if closes_at else None},
+            data={"rules": proposal.rules, "closes_at": closes_at.isoformat() if closes_at else None, **custody},
         )
         live = self._context.live
         self._unit.after_commit(_later(live.changed, proposal.id))
@@ -513,6 +541,7 @@ class AssemblyService:
         if data.closes_at <= now():
             raise InvalidInput.field("closes_at", "must be in the future")
         _check_window(data.opens_at, data.closes_at, "opens_at", "closes_at")
+        _refuse_secret_running_results(data)
         document = (await self.current_statutes()).document
         own = proposal_fields(data)
         statutes.build_rules(statutes.statutory_rules(document, data.kind, 1), own)
@@ -595,7 +624,7 @@ class AssemblyService:
         proposal.rules = rules.to_dict()
         proposal.electorate_id = electorate_id
         await self.repository.revoke_proxies_outside(proposal.id, electorate_id)
-        self._open(proposal, account, proposal.closes_at)
+        await self._open(proposal, account, proposal.closes_at, None)
         await self.repository.add(proposal)
         self._audit("electorate.frozen", proposal_id=proposal.id, data={"roll_sha256": digest, "electorate_size": size})
         subject, body = mails.opening(
@@ -641,6 +670,95 @@ class AssemblyService:
         return await self.repository.comments(proposal_id, limit=limit, offset=offset)
 
     # -- proxies ---------------------------------------------------------------------------------------------
+
+    async def _make_election_key(self, proposal: Proposal, bureau: dict[str, Any] | None) -> dict[str, Any]:
+        """The vote's election key: its public half goes in the database, its private half never does.
+
+        With a bureau, the key is drawn here, split among the scrutineers (each share encrypted to
+        the scrutineer's own key) and dropped when this function returns. Without one, it is derived
+        from the ballot secret (a setting) and a salt that the close erases.
+        """
+        if bureau:
+            trustees = [uuid.UUID(t) for t in bureau["trustees"]]
+            keys = await self.repository.trustee_keys(trustees)
+            missing = [str(t) for t in trustees if t not in keys]
+            if missing:
+                raise Conflict(f"Scrutineers without a registered key cannot hold shares: {', '.join(missing)}.")
+            private = X25519PrivateKey.generate()
+            shares = split_key(private, proposal.id, len(trustees), bureau["threshold"])
+            await self.repository.add(
+                *(
+                    BallotKeyShare(
+                        proposal_id=proposal.id,
+                        trustee_id=trustee,
+                        x=share.x,
+                        encrypted_share=encrypt_share(share, keys[trustee], trustee),
+                        commitment=share.commitment(),
+                    )
+                    for trustee, share in zip(trustees, shares, strict=True)
+                )
+            )
+            proposal.key_custody = "bureau"
+            proposal.key_threshold = bureau["threshold"]
+        else:
+            proposal.election_key_salt = ElectionKeys.new_salt()
+            private = self._context.election.server_private_key(proposal.id, proposal.election_key_salt)
+            proposal.key_custody = "server"
+        proposal.election_public_key = public_bytes(private.public_key())
+        return {
+            "key_custody": proposal.key_custody,
+            "election_public_key": proposal.election_public_key.hex(),
+            **({"scrutineers": bureau["trustees"], "threshold": bureau["threshold"]} if bureau else {}),
+        }
+
+    async def set_trustee_key(self, account: Account, public_key: bytes) -> None:
+        await self.require_reader(account)
+        if len(public_key) != 32:
+            raise InvalidInput.field("public_key", "must be a 32-byte X25519 public key, base64url")
+        await self.repository.set_trustee_key(account.id, public_key)
+
+    async def set_bureau(
+        self, account: Account, assembly_id: uuid.UUID, trustees: list[uuid.UUID], threshold: int
+    ) -> Assembly:
+        self.require_chair(account)
+        assembly = await self.visible_assembly(account, assembly_id, lock=True)
+        if assembly.state not in ("planned", "convened"):
+            raise Conflict(f"The assembly is {assembly.state}: its bureau is named before the vote opens.")
+        if len(set(trustees)) != len(trustees):
+            raise InvalidInput.field("trustees", "names the same person twice")
+        if threshold > len(trustees):
+            raise InvalidInput.field("threshold", "cannot exceed the number of scrutineers")
+        keys = await self.repository.trustee_keys(trustees)
+        missing = [str(t) for t in trustees if t not in keys]
+        if missing:
+            raise InvalidInput(
+                "Every scrutineer must first register a key (PUT /api/v1/me/trustee-key).",
+                errors=[{"field": "trustees", "message": f"no registered key: {', '.join(missing)}"}],
+            )
+        assembly.bureau = {"trustees": [str(t) for t in trustees], "threshold": threshold}
+        await self.repository.add(assembly)
+        self._audit(
+            "assembly.bureau",
+            actor_id=account.id,
+            assembly_id=assembly.id,
+            data={"trustees": assembly.bureau["trustees"], "threshold": threshold},
+        )
+        return assembly
+
+    async def my_key_share(self, account: Account, proposal_id: uuid.UUID) -> tuple[BallotKeyShare, int]:
+        proposal = await self.visible_proposal(account, proposal_id)
+        share = await self.repository.key_share(proposal.id, account.id)
+        if share is None:
+            raise NotFound("You hold no share of this vote's key.")
+        return share, proposal.key_threshold or 1
+
+    async def require_counter(self, account: Account, proposal_id: uuid.UUID) -> None:
+        """The chair, or a scrutineer holding a share of this vote's key, may bring shares to count."""
+        proposal = await self.visible_proposal(account, proposal_id)
+        if account.role == Role.ADMIN:
+            return
+        if await self.repository.key_share(proposal.id, account.id) is None:
+            raise Forbidden("Only the chair or the vote's scrutineers count it.")
 
     async def _proxy_scope(
         self, account: Account, *, assembly_id: uuid.UUID | None, proposal_id: uuid.UUID | None
@@ -785,6 +903,7 @@ class AssemblyService:
         *,
         on_behalf_of: uuid.UUID | None = None,
         paper_channel: str | None = None,
+        correction: str | None = None,
     ) -> CastResult:
         """Record a ballot: in person, for a principal (proxy), or by the chair (postal, in the room).
 
@@ -803,51 +922,58 @@ class AssemblyService:
                 if ballot["state"] == "closed" or ballot["past_close"]
                 else "The vote is not open yet."
             )
+        existing = ballot["existing_channel"]
         if paper_channel is not None:
             self.require_chair(account)
             if not ballot["voter_eligible"]:
                 raise Conflict("This person is not in the electorate of this vote.")
-            channel, cast_by, overrides = paper_channel, account.id, True
+            if existing in IN_PERSON and not correction:
+                raise BallotStands(
+                    f"This member already has a ballot of their own ({existing}); replacing it is a correction: "
+                    "send `correction` with a note, and the member is told."
+                )
+            channel, cast_by = paper_channel, account.id
         elif on_behalf_of is None or on_behalf_of == account.id:
             if not ballot["voter_eligible"]:
                 raise NotInElectorate()
-            channel, cast_by, overrides = "online", None, True
+            channel, cast_by = "online", None
         else:
             if not ballot["voter_eligible"] or ballot["holder_id"] != account.id:
                 raise ProxyNotHeld()
-            if ballot["voted_in_person"]:
-                raise Conflict("This member has voted in person: their own ballot overrides the proxy.")
-            channel, cast_by, overrides = "proxy", account.id, False
+            if existing in IN_PERSON:
+                raise VotedInPerson()
+            channel, cast_by = "proxy", account.id
         self._check_choice(proposal_id, ballot["rules"], choice, reason)
-        salt = ballot["box_salt"]
-        keys = self._context.keys
-        slot = keys.slot(keys.box_key(salt), voter)
-        tracker = keys.new_tracker()
-        college = ballot["voter_college"]
+        tracker = new_tracker()
+        content = {"college": ballot["voter_college"], "choice": choice, "reason": reason, "tracker": tracker}
+        if ballot["secret"]:
+            sealed = self._context.election.encrypt(ballot["election_public_key"], proposal_id, voter, content)
+        else:
+            sealed = canonical(content)
+        correcting = paper_channel is not None and existing in IN_PERSON
         event_data: dict[str, Any] = {"voter": str(voter), "channel": channel}
         if cast_by is not None:
             event_data["cast_by"] = str(cast_by)
+        if correcting:
+            event_data["corrects"] = existing
+            event_data["note"] = correction
         if not ballot["secret"]:
             event_data["choice"] = choice
         event = event_fields(
-            "ballot.cast",
+            "ballot.corrected" if correcting else "ballot.cast",
             actor_id=account.id,
             assembly_id=ballot["assembly_id"],
             proposal_id=proposal_id,
             data=event_data,
         )
-        cast_at = await self.repository.write_ballot(
+        written = await self.repository.write_ballot(
             proposal=proposal_id,
             voter=voter,
             channel=channel,
             cast_by=cast_by,
-            overrides=overrides,
-            slot=slot,
-            college=college,
-            choice=choice,
-            reason=reason,
-            tracker=tracker,
-            seal=keys.seal(proposal_id, slot, college, choice, reason, tracker),
+            ballot=sealed,
+            seal=self._context.seals.seal(proposal_id, voter, sealed),
+            correction=correcting,
             uid=event.uid,
             at=event.at,
             kind=event.kind,
@@ -856,18 +982,45 @@ class AssemblyService:
             data=event.data,
             digest=event.digest,
         )
-        if cast_at is None:
-            raise Conflict("This member has voted in person: their own ballot overrides the proxy.")
+        if written is None:  # a concurrent ballot of the member's own landed first: it stands
+            if channel == "proxy":
+                raise VotedInPerson()
+            raise BallotStands("This member has just cast a ballot of their own; it stands.")
+        cast_at, order = written
+        if correcting:
+            await self._tell_corrected(voter, proposal_id, existing, channel, correction or "")
         receipt = {
             "proposal_id": str(proposal_id),
             "voter_id": str(voter),
             "channel": channel,
             "tracker": tracker,
             "cast_at": cast_at.isoformat(),
+            "order": order,
         }
         live = self._context.live
         self._unit.after_commit(_later(live.changed, proposal_id))
-        return CastResult(proposal_id, voter, channel, tracker, cast_at, self._context.signer.sign(receipt))
+        return CastResult(proposal_id, voter, channel, tracker, cast_at, self._context.signer.sign(receipt), order)
+
+    async def _tell_corrected(
+        self, voter: uuid.UUID, proposal_id: uuid.UUID, replaced: str, channel: str, note: str
+    ) -> None:
+        proposal = await self.repository.get_proposal(proposal_id)
+        subject, body = mails.ballot_corrected(
+            proposal.title if proposal else "",
+            replaced,
+            channel,
+            note,
+            f"{self._settings.public_base_url}/api/v1/proposals/{proposal_id}",
+        )
+        await self.repository.enqueue_mail_to_account(
+            kind="ballot-corrected",
+            account_id=voter,
+            subject=subject,
+            body=body,
+            assembly_id=proposal.assembly_id if proposal else None,
+            proposal_id=proposal_id,
+        )
+        self._kick_mail()
 
     async def my_ballot(self, account: Account, proposal_id: uuid.UUID) -> dict[str, Any]:
         proposal = await self.visible_proposal(account, proposal_id)
@@ -906,7 +1059,7 @@ class AssemblyService:
             snapshot["outcome"] = proposal.outcome
             snapshot["result"] = proposal.result
             snapshot["certificate_sha256"] = proposal.certificate_sha256
-        elif proposal.results_visible and proposal.state == "open":
+        elif proposal.results_visible and not proposal.secret and proposal.state == "open":
             snapshot["running"] = await self._running_result(proposal, size or 0)
         return snapshot
 
@@ -916,8 +1069,9 @@ class AssemblyService:
             return None
         rules = self._rules(proposal.id, proposal.rules)
         counted: Counter[tuple[str | None, Any, str | None]] = Counter()
-        for college, choice, reason in await self.repository.running_box(proposal.id):
-            counted[(college, governance.Ballot("x", choice).choice, reason)] += 1
+        for raw in await self.repository.public_ballots(proposal.id):
+            content = json.loads(raw)
+            counted[(content["college"], governance.Ballot("x", content["choice"]).choice, content["reason"])] += 1
         sizes: dict[str, int] = {}
         if rules.colleges and proposal.electorate_id is not None:
             for _voter, college in await self.repository.roll(proposal.electorate_id):
@@ -932,7 +1086,7 @@ class AssemblyService:
         proposal = await self.visible_proposal(account, proposal_id)
         final = proposal.state == "closed"
         running = None
-        if not final and proposal.state == "open" and proposal.results_visible:
+        if not final and proposal.state == "open" and proposal.results_visible and not proposal.secret:
             size, _ = await self.electorate_info(proposal.electorate_id)
             running = await self._running_result(proposal, size or 0)
         elif not final:
@@ -970,6 +1124,15 @@ def _later(function: Any, *args: Any) -> Any:
         function(*args)
 
     return run
+
+
+def _refuse_secret_running_results(data: Any) -> None:
+    """Running results of a secret vote let anyone who watches them attribute each new ballot."""
+    if data.secret and data.results_visible:
+        raise SecretRunningResults(
+            "A secret vote cannot show running results: set `results_visible` to false or make the vote public.",
+            errors=[{"field": "results_visible", "message": "must be false for a secret vote"}],
+        )
 
 
 def _check_window(

@@ -56,6 +56,39 @@ class ProxyNotHeld(AppError):
     title = "You hold no proxy from this member for this vote"
 
 
+class VotedInPerson(AppError):
+    status_code = 409
+    slug = "voted-in-person"
+    title = "The member has voted in person: their own ballot overrides the proxy"
+
+    def __init__(self, detail: str = "This member has voted in person; a proxy ballot cannot replace it.") -> None:
+        super().__init__(detail)
+
+
+class BallotStands(AppError):
+    status_code = 409
+    slug = "ballot-stands"
+    title = "The member's own ballot stands"
+
+
+class SecretRunningResults(AppError):
+    status_code = 422
+    slug = "secret-running-results"
+    title = "A secret vote shows only participation while it is open"
+
+
+class KeySharesNeeded(AppError):
+    status_code = 409
+    slug = "key-shares-needed"
+    title = "The scrutineers' key shares are needed to count this vote"
+
+
+class InvalidKeyShare(AppError):
+    status_code = 422
+    slug = "invalid-key-share"
+    title = "A key share is malformed or does not open this vote's ballots"
+
+
 def _statutory(rules: governance.Rules) -> dict[str, Any]:
     data = rules.to_dict()
     return {key: value for key, value in data.items() if key in STATUTORY_FIELDS}

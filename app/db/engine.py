@@ -20,7 +20,7 @@ from app.settings import Settings
 class Database:
     """Owns the engine and, on the embedded default, the PostgreSQL server behind it."""
 
-    url: URL
+    url: URL  # the owner's: migrations run with it, the application's engines never do
     engine: AsyncEngine
     read_engine: AsyncEngine
     sessionmaker: async_sessionmaker
@@ -64,13 +64,24 @@ def create_engine(url: URL, *, pool_size: int = 10, **options: Any) -> AsyncEngi
     )
 
 
+def application_url(owner_url: URL, settings: Settings) -> URL:
+    """Where the application connects: as a role that owns nothing (see migration 0004), so that
+    not even the application's own credentials can alter a table or disable the audit triggers."""
+    if settings.app_database_url:
+        return to_async_url(settings.app_database_url)
+    if settings.database_app_role:
+        return owner_url.set(username=settings.database_app_role, password=None)
+    return owner_url
+
+
 def open_database(settings: Settings, url: URL | None = None) -> Database:
     embedded = None
     if url is None:
         url, embedded = resolve_database_url(settings)
-    engine = create_engine(url)
+    app_url = application_url(url, settings)
+    engine = create_engine(app_url)
     # Single-statement reads in autocommit: no BEGIN and no ROLLBACK round trips around them.
-    read_engine = create_engine(url, pool_size=5, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+    read_engine = create_engine(app_url, pool_size=5, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
     return Database(
         url=url,
         engine=engine,

@@ -18,8 +18,8 @@ from app.models.assemblies import (
     AssemblyState,
     Attendance,
     AuditEvent,
-    BallotBox,
     BallotChannel,
+    BallotKeyShare,
     BallotRegister,
     CollegeMembership,
     ContributionRate,
@@ -33,6 +33,7 @@ from app.models.assemblies import (
     Proxy,
     PublishedBallot,
     StatuteVersion,
+    TrusteeKey,
 )
 from app.models.base import metadata, utcnow
 from app.models.kv import KeyValue
@@ -73,8 +74,8 @@ __all__ = [
     "Attendance",
     "AuditEvent",
     "AuthSession",
-    "BallotBox",
     "BallotChannel",
+    "BallotKeyShare",
     "BallotRegister",
     "BudgetKind",
     "ClientOrganisation",
@@ -115,6 +116,7 @@ __all__ = [
     "SkillAttestation",
     "SkillStatus",
     "StatuteVersion",
+    "TrusteeKey",
     "Visibility",
     "WorkMode",
     "metadata",

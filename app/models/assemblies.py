@@ -1,8 +1,9 @@
 """Tables of the assemblies feature: statutes, assemblies, proposals, electorates, proxies, ballots, audit.
 
-Secret ballots are kept in two tables that share no key: `ballot_register` says who voted (and how:
-online, by proxy, by post, in the room), `ballot_box` says what was voted, under a slot that is an
-HMAC of the voter's id with a per-proposal key erased at the close. See docs/assemblies.md.
+A ballot is one `ballot_register` row: who voted, how (online, by proxy, by post, in the room) and,
+for a secret vote, what they voted as a ciphertext to an election key the database never holds.
+At the close the ciphertexts are decrypted into the anonymous `published_ballot` box and erased.
+See docs/assemblies.md.
 """
 
 from __future__ import annotations
@@ -135,6 +136,8 @@ class Assembly(SQLModel, table=True):
     minutes_markdown: str | None = Field(default=None, sa_type=Text)
     minutes_html: str | None = Field(default=None, sa_type=Text)
     minutes_sha256: str | None = Field(default=None, sa_type=String(64))
+    # The bureau's scrutineers who share the election key of its secret votes: {"trustees", "threshold"}.
+    bureau: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
 
 
 class Proposal(SQLModel, table=True):
@@ -143,6 +146,7 @@ class Proposal(SQLModel, table=True):
         CheckConstraint("kind in ('ordinary', 'extraordinary')", name="kind_known"),
         CheckConstraint("state in ('draft', 'qualified', 'scheduled', 'open', 'closed')", name="state_known"),
         CheckConstraint("closes_at is null or opens_at is null or closes_at > opens_at", name="window_ordered"),
+        CheckConstraint("key_custody in ('server', 'bureau')", name="key_custody_known"),
     )
 
     id: uuid.UUID = uuid_pk()
@@ -164,7 +168,13 @@ class Proposal(SQLModel, table=True):
     opens_at: datetime | None = timestamp(nullable=True)
     closes_at: datetime | None = timestamp(nullable=True)
     electorate_id: uuid.UUID | None = Field(default=None, foreign_key="electorate.id", ondelete="RESTRICT")
-    box_salt: bytes | None = Field(default=None, sa_type=LargeBinary(32))  # erased at the close
+    # Secret votes: who holds the election key ('server': derived from a setting with a per-vote salt
+    # erased at the close; 'bureau': split among the assembly's scrutineers). Never the private key.
+    key_custody: str | None = Field(default=None, sa_type=String(16))
+    election_public_key: bytes | None = Field(default=None, sa_type=LargeBinary(32))
+    election_key_salt: bytes | None = Field(default=None, sa_type=LargeBinary(32))
+    key_threshold: int | None = None
+    audit_head: dict[str, Any] | None = Field(default=None, sa_type=JSONB)  # the chain's head at the close
     created_at: datetime = timestamp(server_now=True)
     qualified_at: datetime | None = timestamp(nullable=True)
     opened_at: datetime | None = timestamp(nullable=True)
@@ -225,23 +235,37 @@ class BallotRegister(SQLModel, table=True):
     cast_by: uuid.UUID | None = Field(default=None, foreign_key="account.id", ondelete="RESTRICT")
     cast_at: datetime = timestamp(server_now=True)
     changes: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    # What was voted: an HPKE ciphertext to the election key for a secret vote, canonical JSON for a
+    # public one; erased (with its seal) at the close, once counted into the published box.
+    ballot: bytes | None = Field(default=None, sa_type=LargeBinary)
+    seal: bytes | None = Field(default=None, sa_type=LargeBinary(32))
+    # The database's order of accepted ballots, drawn under the row's lock: the highest is the last.
+    seq: int = Field(
+        default=None,
+        sa_column=Column(BigInteger, Identity(always=False), nullable=False),
+    )
 
 
-class BallotBox(SQLModel, table=True):
-    """What was voted while the vote is open, under an unlinkable slot; emptied into the published box at close.
+class TrusteeKey(SQLModel, table=True):
+    """A scrutineer's X25519 public key: shares of election keys are encrypted to it."""
 
-    No timestamp on purpose: the register's times must not line up with the box's rows.
-    """
+    __tablename__ = "trustee_key"
 
-    __tablename__ = "ballot_box"
+    account_id: uuid.UUID = Field(foreign_key="account.id", ondelete="CASCADE", primary_key=True)
+    public_key: bytes = Field(sa_type=LargeBinary(32))
+    created_at: datetime = timestamp(server_now=True)
+
+
+class BallotKeyShare(SQLModel, table=True):
+    """One scrutineer's Shamir share of a vote's election key, encrypted to their own key."""
+
+    __tablename__ = "ballot_key_share"
 
     proposal_id: uuid.UUID = Field(foreign_key="proposal.id", ondelete="CASCADE", primary_key=True)
-    slot: bytes = Field(sa_type=LargeBinary(32), primary_key=True)
-    college: str | None = Field(default=None, sa_type=String(64))
-    choice: Any = Field(default=None, sa_type=JSONB)
-    reason: str | None = Field(default=None, sa_type=String(500))
-    tracker: str = Field(sa_type=String(64))
-    seal: bytes = Field(sa_type=LargeBinary(32))
+    trustee_id: uuid.UUID = Field(foreign_key="account.id", ondelete="RESTRICT", primary_key=True)
+    x: int
+    encrypted_share: bytes = Field(sa_type=LargeBinary)
+    commitment: bytes = Field(sa_type=LargeBinary(32))  # SHA-256 of the share: a wrong one is refused
 
 
 class PublishedBallot(SQLModel, table=True):
@@ -280,6 +304,15 @@ class AuditEvent(SQLModel, table=True):
     """
 
     __tablename__ = "audit_event"
+    __table_args__ = (
+        # The first close event of a proposal is the only one: a forged second one is refused.
+        Index(
+            "ux_audit_event_one_close",
+            "proposal_id",
+            unique=True,
+            postgresql_where=text("kind in ('proposal.closed', 'proposal.void')"),
+        ),
+    )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(always=False), primary_key=True))
     uid: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)

@@ -48,7 +48,7 @@ def test_a_ballot_cast_on_one_process_shows_live_on_another(
         closes = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
         proposal = a.post(
             "/api/v1/proposals",
-            json={"title": "Live", "text": "Watch it.", "closes_at": closes, "results_visible": True},
+            json={"title": "Live", "text": "Watch it.", "closes_at": closes, "secret": False, "results_visible": True},
             headers=admin,
         ).json()
         assert a.post(f"/api/v1/proposals/{proposal['id']}/open", headers=admin).status_code == 200

@@ -45,7 +45,6 @@ async def test_200_parallel_casts_by_one_member_leave_one_ballot(
     responses = await asyncio.gather(*(cast(client, member, motion, choices[i % 4]) for i in range(200)))
     assert [r.status_code for r in responses] == [201] * 200
     assert await db.fetchval("select count(*) from ballot_register where proposal_id = $1", motion_id(motion)) == 1
-    assert await db.fetchval("select count(*) from ballot_box where proposal_id = $1", motion_id(motion)) == 1
     changes = await db.fetchval("select changes from ballot_register where proposal_id = $1", motion_id(motion))
     assert changes == 199
     assert await db.fetchval("select count(*) from audit_event where kind = 'ballot.cast'") == 200
@@ -138,11 +137,16 @@ async def test_tampering_with_a_published_ballot_or_an_audit_entry_is_detected(
         "update published_ballot set choice = case when choice = '\"yes\"' then '\"no\"'::jsonb "
         "else '\"yes\"'::jsonb end where proposal_id = $1 and position = 1"
     )
+    # The box is append-only: only someone who can disable its trigger (the owner) changes it.
+    with pytest.raises(asyncpg.IntegrityConstraintViolationError):
+        await db.execute(flip, motion_id(motion))
+    await db.execute("alter table published_ballot disable trigger published_ballot_append_only")
     await db.execute(flip, motion_id(motion))
     tampered = audit_verify(database_url, tmp_path)
     assert tampered.returncode == 1, tampered.stdout
     assert "does not match the hash recorded at the close" in tampered.stdout
     await db.execute(flip, motion_id(motion))  # put it back
+    await db.execute("alter table published_ballot enable trigger published_ballot_append_only")
 
     # An audit entry changed: the trigger refuses it, so the attacker must be a superuser disabling it.
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
@@ -162,8 +166,23 @@ async def test_tampering_with_a_ballot_during_the_vote_voids_it(
     _, motion = await open_motion(client, coop)
     for voter in coop.members[:3]:
         ok(await cast(client, voter, motion, "no"), 201)
-    # Someone with write access to the database (but not the server's secret) flips the ballots.
-    await db.execute("update ballot_box set choice = '\"yes\"' where proposal_id = $1", motion_id(motion))
+    # Someone with write access to the database (but not the server's secret) moves one voter's
+    # sealed ballot onto another's row, and writes a fresh ballot of their own onto a third.
+    pid = motion_id(motion)
+    rows = await db.fetch("select voter_id, ballot, seal from ballot_register where proposal_id = $1", pid)
+    await db.execute(
+        "update ballot_register set ballot = $1, seal = $2 where proposal_id = $3 and voter_id = $4",
+        rows[0]["ballot"],
+        rows[0]["seal"],
+        pid,
+        rows[1]["voter_id"],
+    )
+    await db.execute(
+        "update ballot_register set ballot = $1 where proposal_id = $2 and voter_id = $3",
+        b"not a ballot",
+        pid,
+        rows[2]["voter_id"],
+    )
     ok(await client.post(f"/api/v1/proposals/{motion}/close", headers=coop.admin.headers))
     proposal = ok(await client.get(f"/api/v1/proposals/{motion}", headers=coop.member(0).headers))
     assert proposal["outcome"] == "void" and proposal["action_applied_at"] is None
@@ -178,8 +197,10 @@ async def test_after_the_close_the_database_cannot_link_a_secret_ballot_to_its_v
     ok(await cast(client, coop.member(1), motion, "yes"), 201)
     ok(await client.post(f"/api/v1/proposals/{motion}/close", headers=coop.admin.headers))
     pid = motion_id(motion)
-    assert await db.fetchval("select box_salt from proposal where id = $1", pid) is None
-    assert await db.fetchval("select count(*) from ballot_box where proposal_id = $1", pid) == 0
+    assert await db.fetchval("select election_key_salt from proposal where id = $1", pid) is None
+    assert await db.fetchval(
+        "select count(*) from ballot_register where proposal_id = $1 and (ballot is not null or seal is not null)", pid
+    ) == 0
     published = await db.fetch("select * from published_ballot where proposal_id = $1 order by position", pid)
     assert all(row["voter_id"] is None and row["cast_by"] is None and row["channel"] is None for row in published)
     assert [row["position"] for row in published] == [1, 2]

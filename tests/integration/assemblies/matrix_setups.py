@@ -6,11 +6,14 @@ is convened or opened; the client is in no college, so to them assemblies do not
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from litestar.testing import AsyncTestClient
 
+from app.assemblies.secrecy import b64, decrypt_share, public_bytes, unb64
 from tests.integration.conftest import Actors
 
 
@@ -113,3 +116,44 @@ async def initiative(client: AsyncTestClient, actors: Actors) -> dict[str, Any]:
         201,
     )
     return {"proposal": proposal["id"]}
+
+
+def trustee_key() -> tuple[X25519PrivateKey, str]:
+    key = X25519PrivateKey.generate()
+    return key, b64(public_bytes(key.public_key()))
+
+
+async def planned_with_bureau(client: AsyncTestClient, actors: Actors) -> dict[str, Any]:
+    """The owner is the bureau's one scrutineer (threshold 1)."""
+    context = await planned(client, actors)
+    private, public = trustee_key()
+    await _ok(
+        await client.put("/api/v1/me/trustee-key", json={"public_key": public}, headers=actors.owner.headers), 204
+    )
+    context["trustee_private_key"] = private
+    return context
+
+
+async def opened_with_bureau(client: AsyncTestClient, actors: Actors) -> dict[str, Any]:
+    context = await planned_with_bureau(client, actors)
+    admin = actors.admin.headers
+    await _ok(
+        await client.put(
+            f"/api/v1/assemblies/{context['assembly']}/bureau",
+            json={"trustees": [actors.owner.account_id], "threshold": 1},
+            headers=admin,
+        )
+    )
+    await _ok(await client.post(f"/api/v1/assemblies/{context['assembly']}/convene", headers=admin))
+    await _ok(await client.post(f"/api/v1/assemblies/{context['assembly']}/open", headers=admin))
+    document = await _ok(
+        await client.get(f"/api/v1/proposals/{context['proposal']}/key-share", headers=actors.owner.headers)
+    )
+    share = decrypt_share(
+        unb64(document["encrypted_share"]),
+        context["trustee_private_key"],
+        uuid.UUID(context["proposal"]),
+        uuid.UUID(actors.owner.account_id),
+    )
+    context["share"] = share.encode()
+    return context

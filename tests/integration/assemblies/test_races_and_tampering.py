@@ -198,9 +198,13 @@ async def test_after_the_close_the_database_cannot_link_a_secret_ballot_to_its_v
     ok(await client.post(f"/api/v1/proposals/{motion}/close", headers=coop.admin.headers))
     pid = motion_id(motion)
     assert await db.fetchval("select election_key_salt from proposal where id = $1", pid) is None
-    assert await db.fetchval(
-        "select count(*) from ballot_register where proposal_id = $1 and (ballot is not null or seal is not null)", pid
-    ) == 0
+    assert (
+        await db.fetchval(
+            "select count(*) from ballot_register where proposal_id = $1 and (ballot is not null or seal is not null)",
+            pid,
+        )
+        == 0
+    )
     published = await db.fetch("select * from published_ballot where proposal_id = $1 order by position", pid)
     assert all(row["voter_id"] is None and row["cast_by"] is None and row["channel"] is None for row in published)
     assert [row["position"] for row in published] == [1, 2]

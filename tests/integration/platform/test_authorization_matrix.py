@@ -17,6 +17,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.integration.assemblies import matrix_rows as governance_rows
 from tests.integration.assemblies import matrix_setups as governance_setups
 from tests.integration.conftest import Actor, Actors
 from tests.integration.members import matrix_setups as marketplace
@@ -605,6 +606,7 @@ MATRIX: list[Rule] = [
         setup=governance_setups.closed,
         why="live updates for the members (a closed vote's stream ends after its result)",
     ),
+    *governance_rows.ROWS,
 ]
 
 # Operations whose caller is identified by what they send (credentials, a single-use token, an OIDC

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
@@ -53,6 +55,8 @@ from app.missions.controllers import (
 from app.missions.deps import dependencies as mission_dependencies
 from app.settings import Settings, get_settings
 
+SHUTDOWN_STEP_SECONDS = 3.0
+
 API_DESCRIPTION = """
 The API of a platform cooperative of freelancers: members, clients, missions, assemblies,
 payments routed through the cooperative and each member's portable data vault.
@@ -84,8 +88,12 @@ def create_app(
             async with assemblies_lifespan(app.state, database):
                 yield
         finally:
-            await app.state.background.drain()
-            await database.dispose()
+            # Every step bounded: SIGTERM must stop the server in seconds, whatever state it is in
+            # (database gone, a mail server hanging, a vote closing).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(app.state.background.drain(), SHUTDOWN_STEP_SECONDS)
+            with contextlib.suppress(TimeoutError, Exception):
+                await asyncio.wait_for(database.dispose(), SHUTDOWN_STEP_SECONDS)
             if database.embedded is not None:
                 database.embedded.stop()
 

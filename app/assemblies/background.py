@@ -18,24 +18,32 @@ from typing import Any
 import asyncpg
 import structlog
 from litestar.channels import ChannelsPlugin
-from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+from redis.asyncio import Redis
 from sqlalchemy.engine import URL
 
 from app.accounts.tokens import development_key
 from app.assemblies import audit, mails
+from app.assemblies.channels import (
+    CALL_TIMEOUT,
+    BoundedChannelsPlugin,
+    PostgresNotifyBackend,
+    ResilientBackend,
+)
 from app.assemblies.closing import Closer
 from app.assemblies.live import Live
 from app.assemblies.secrecy import BallotSeals, ElectionKeys, ReceiptSigner
 from app.assemblies.service import AssemblyService, Governance
 from app.core.errors import AppError
 from app.core.mail import Mail, Mailer
-from app.db.engine import Database
+from app.db.engine import Database, application_url
 from app.db.transaction import UnitOfWork
 from app.db.url import asyncpg_dsn
 from app.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+STOP_TIMEOUT = 3.0
 
 
 class Background:
@@ -54,10 +62,11 @@ class Background:
         self._task = asyncio.create_task(self._run(), name="assemblies-background")
 
     async def stop(self) -> None:
+        """Bounded: a step stuck on a database that no longer answers does not hold the shutdown."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError, Exception):
+                await asyncio.wait_for(self._task, STOP_TIMEOUT)
             self._task = None
 
     async def _run(self) -> None:
@@ -185,18 +194,31 @@ def build_governance(settings: Settings, channels: ChannelsPlugin | None) -> Gov
 
 
 def channels_plugin(settings: Settings, database_url: Callable[[], URL]) -> ChannelsPlugin:
-    """Redis pub/sub when REDIS_URL is set, PostgreSQL LISTEN/NOTIFY otherwise."""
+    """Redis pub/sub when REDIS_URL is set, PostgreSQL LISTEN/NOTIFY otherwise; both self-healing."""
+    backend: ResilientBackend
     if settings.redis_url:
-        from redis.asyncio import Redis
+        client = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
 
-        backend: Any = RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+        async def ping(_backend: Any) -> None:
+            await client.ping()
+
+        backend = ResilientBackend(lambda: RedisChannelsPubSubBackend(redis=client), ping, name="redis")
     else:
 
         async def connect() -> asyncpg.Connection:
-            return await asyncpg.connect(asyncpg_dsn(database_url()))
+            # Directly to PostgreSQL, never through a transaction pooler: LISTEN needs its own session.
+            return await asyncpg.connect(
+                asyncpg_dsn(application_url(database_url(), settings)),
+                timeout=CALL_TIMEOUT,
+                statement_cache_size=0,
+                server_settings={"application_name": "coop-live"},
+            )
 
-        backend = AsyncPgChannelsBackend(make_connection=connect)
-    return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
+        async def probe(inner: Any) -> None:
+            await inner.probe()
+
+        backend = ResilientBackend(lambda: PostgresNotifyBackend(connect), probe, name="postgres")
+    return BoundedChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
 
 
 @asynccontextmanager

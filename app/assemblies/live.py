@@ -49,8 +49,8 @@ class Live:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError, Exception):
+                await asyncio.wait_for(self._task, 3.0)
             self._task = None
 
     def publish(self, proposal_id: uuid.UUID, event: dict[str, Any]) -> None:

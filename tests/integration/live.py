@@ -18,6 +18,15 @@ from tests.conftest import free_port
 
 @contextmanager
 def coop_server(database_url: URL, data_dir: Path, signing_key_pem: str, **env: str) -> Iterator[str]:
+    with coop_process(database_url, data_dir, signing_key_pem, **env) as (base, _process):
+        yield base
+
+
+@contextmanager
+def coop_process(
+    database_url: URL, data_dir: Path, signing_key_pem: str, **env: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A `coop serve` process and its URL; stopped (SIGTERM, then SIGKILL after 10 s) on exit."""
     port = free_port()
     environment = {
         **os.environ,
@@ -47,7 +56,7 @@ def coop_server(database_url: URL, data_dir: Path, signing_key_pem: str, **env: 
                     f"coop serve did not start: {process.stderr.read().decode() if process.stderr else ''}"
                 )
             time.sleep(0.1)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         try:

@@ -63,9 +63,15 @@ def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "
     """Apply the database migrations (up to head by default)."""
 
     async def run() -> None:
+        settings = get_settings()
         async with _database() as database:
             await migrations.upgrade(database.url, revision)
             console.print(f"database at revision {await migrations.current_revision(database.url)}")
+            if settings.app_database_password and settings.database_app_role:
+                await migrations.set_role_password(
+                    database.url, settings.database_app_role, settings.app_database_password.get_secret_value()
+                )
+                console.print(f"password of role {settings.database_app_role} set")
 
     asyncio.run(run())
 

@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     # disable a trigger (migrations run as the owner). Empty: connect as DATABASE_URL's own user.
     database_app_role: str = Field(default="coop_app", validation_alias="COOP_DATABASE_APP_ROLE")
     app_database_url: str | None = Field(default=None, validation_alias="COOP_APP_DATABASE_URL")
+    # With password authentication: `coop migrate` gives the role this password, the app uses it.
+    app_database_password: SecretStr | None = Field(default=None, validation_alias="COOP_APP_DATABASE_PASSWORD")
 
     @field_validator("jwt_private_keys", "cors_origins", "trusted_proxies", mode="before")
     @classmethod

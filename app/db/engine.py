@@ -70,7 +70,8 @@ def application_url(owner_url: URL, settings: Settings) -> URL:
     if settings.app_database_url:
         return to_async_url(settings.app_database_url)
     if settings.database_app_role:
-        return owner_url.set(username=settings.database_app_role, password=None)
+        password = settings.app_database_password.get_secret_value() if settings.app_database_password else None
+        return owner_url.set(username=settings.database_app_role, password=password)
     return owner_url
 
 

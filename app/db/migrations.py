@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -58,5 +59,17 @@ async def _run(url: URL, action) -> None:  # type: ignore[no-untyped-def]
     try:
         async with engine.begin() as connection:
             await connection.run_sync(lambda sync: action(alembic_config(url, sync)))
+    finally:
+        await engine.dispose()
+
+
+async def set_role_password(url: URL, role: str, password: str) -> None:
+    """Give the application's role the password it connects with (servers with password auth)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            quoted = connection.dialect.identifier_preparer.quote(role)
+            literal = password.replace("'", "''")
+            await connection.execute(text(f"alter role {quoted} with login password '{literal}'"))
     finally:
         await engine.dispose()

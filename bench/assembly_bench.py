@@ -312,9 +312,8 @@ async def scenario(options: argparse.Namespace, url: str, work: Path) -> None:
         lost = len(acknowledged) - counted
         duplicated = (registered - distinct) + max(0, published - registered)
         report(options, api, raw, acknowledged, counted, lost, duplicated)
-        print(
-            f"sealing one ballot (HPKE): {encryption_cost():.0f} us; close (decrypt, count, publish): {close_seconds:.2f} s"
-        )
+        sealing = encryption_cost()
+        print(f"sealing one ballot (HPKE): {sealing:.0f} us; close (decrypt, count, publish): {close_seconds:.2f} s")
     finally:
         admin_connection = await asyncpg.connect(asyncpg_dsn(server_url))
         await admin_connection.execute(f'drop database if exists "{name}" with (force)')

@@ -100,6 +100,11 @@ async def _load_demo() -> None:
                 progress=lambda name: progress.update(task, advance=1, description=f"Loaded {name}"),
             )
     console.print(f"demo cooperative: {report.created} accounts created, {report.skipped} already there")
+    console.print(
+        "demo assembly: planned with its agenda (convene, open, vote and close it now: the demo statutes allow it)"
+        if report.assembly_planned
+        else "demo assembly: already there, left as it is"
+    )
     console.print(f"sign in as {ADMIN_EMAIL} (or any demo member) with the password: {DEMO_PASSWORD}")
 
 

@@ -53,6 +53,7 @@ CLIENTS = [
 class DemoReport:
     created: int
     skipped: int
+    assembly_planned: bool = False
 
 
 async def load_demo(
@@ -103,10 +104,9 @@ async def load_demo(
         await load_marketplace(unit, {email: a for email, a in accounts.items() if a is not None})
         # A general assembly, planned with its agenda: convene it, open it, vote, close it (docs/assemblies.md).
         admin = await service.repository.get_by_email(ADMIN_EMAIL)
-        if admin is not None:
-            await load_demo_assembly(unit, settings, admin)
+        planned = admin is not None and await load_demo_assembly(unit, settings, admin)
     # Demo accounts have fictitious addresses: nobody is mailed.
-    return DemoReport(created=created, skipped=skipped)
+    return DemoReport(created=created, skipped=skipped, assembly_planned=planned)
 
 
 DEMO_SIZE = 1 + len(MEMBERS) + len(CLIENTS)

@@ -257,7 +257,7 @@ async def scenario(options: argparse.Namespace, url: str, work: Path) -> None:
         os.environ.pop("SMTP_HOST", None)
         with serve("uvicorn", "api", options.workers, env, work) as server:
             closes = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
-            statutes = {"preset": "scop_sarl", "chair_may_close_early": True}
+            statutes = {"preset": "scop_sarl", "chair_may_close_early": True, "chair_may_open_early": True}
             await call(server.port, "PUT", "/api/v1/statutes", admin_token, statutes)
             proposal = await call(
                 server.port,

@@ -361,11 +361,13 @@ class Closer:
 
     async def write_minutes(self, assembly: Assembly, agenda: list[Proposal]) -> None:
         lines = []
-        for line in await self.service.sheet(assembly):
+        sheet = await self.service.sheet(assembly)
+        names = {line["account_id"]: line["display_name"] for line in sheet}
+        for line in sheet:
             if line["present"]:
                 status = "present"
             elif line["represented_by"] is not None:
-                status = f"represented by {line['represented_by']}"
+                status = f"represented by {names.get(line['represented_by'], 'a member no longer on the roll')}"
             elif line["blank_proxy"]:
                 status = "represented (blank proxy to the board)"
             elif line["voted_online"]:

@@ -30,12 +30,26 @@ def _proposal(title: str, text: str, **extra: object) -> SimpleNamespace:
     return SimpleNamespace(**{**fields, **extra})
 
 
+DEMO_STATUTES = SimpleNamespace(
+    preset="scop_sarl",
+    changes=None,
+    initiative_cosignatures=None,
+    initiative_route=None,
+    initiative_vote_days=None,
+    # A demo's assembly must run to its result in minutes: the chair may open and close it early.
+    chair_may_close_early=True,
+    chair_may_open_early=True,
+    default_college=None,
+)
+
+
 async def load_demo_assembly(unit: UnitOfWork, settings: Settings, admin: Account) -> bool:
     """Plan the demo assembly once (idempotent); returns whether it was created."""
     service = AssemblyService(unit, build_governance(settings, None))
     rows, _ = await service.repository.list_assemblies(limit=100, offset=0)
     if any(row.title == TITLE for row in rows):
         return False
+    await service.found_statutes(admin, DEMO_STATUTES)
     scheduled = datetime.now(UTC).replace(microsecond=0) + timedelta(days=settings.convocation_notice_days + 1)
     assembly = await service.create_assembly(
         admin,

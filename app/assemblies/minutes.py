@@ -37,8 +37,13 @@ def render(
         f"# Procès-verbal — {assembly.title}",
         "",
         f"{assembly.kind.capitalize()} general assembly, {'second' if assembly.call == 2 else 'first'} call, "
-        f"held on {_when(assembly.scheduled_at)} at {assembly.location or 'a distance (online)'}; online voting "
-        f"from {_when(assembly.voting_opens_at)} to {_when(assembly.voting_closes_at)}.",
+        f"convened for {_when(assembly.scheduled_at)} at {assembly.location or 'a distance (online)'}. "
+        f"The vote opened on {_when(assembly.opened_at)} and closed on {_when(assembly.closed_at)}"
+        + (
+            f" (planned window: {_when(assembly.voting_opens_at)} to {_when(assembly.voting_closes_at)})."
+            if assembly.voting_opens_at or assembly.voting_closes_at
+            else "."
+        ),
         "",
         f"Convened on {_when(assembly.convened_at)}; electorate frozen at convocation: {len(sheet)} members "
         f"(roll SHA-256 `{roll_sha256 or '-'}`).",
@@ -61,6 +66,7 @@ def render(
             proposal.text,
             "",
             f"- Method: {proposal.method}; {'secret' if proposal.secret else 'public'} ballot",
+            f"- Voting: opened {_when(proposal.opened_at)}, closed {_when(proposal.closed_at)}",
             f"- Outcome: **{proposal.outcome or 'not voted'}**",
             f"- Certificate SHA-256: `{proposal.certificate_sha256 or '-'}`",
             f"- Ballot box SHA-256: `{proposal.box_sha256 or '-'}`",

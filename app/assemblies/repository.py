@@ -59,6 +59,12 @@ class AssemblyRepository:
     async def latest_statutes(self) -> StatuteVersion | None:
         return await self.session.scalar(select(StatuteVersion).order_by(StatuteVersion.id.desc()).limit(1))  # type: ignore[union-attr]
 
+    async def any_vote_in_progress(self) -> bool:
+        """An assembly convened or open, or a vote open: the statutes in force must not move under it."""
+        assemblies = select(Assembly.id).where(Assembly.state.in_(("convened", "open")))  # type: ignore[attr-defined]
+        proposals = select(Proposal.id).where(Proposal.state == "open")
+        return bool(await self.session.scalar(select(assemblies.exists() | proposals.exists())))
+
     async def any_vote_closed(self) -> bool:
         return bool(await self.session.scalar(select(func.count()).where(Proposal.state == "closed")))
 

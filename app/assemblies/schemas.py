@@ -83,6 +83,7 @@ class StatutesInput(Input):
     initiative_route: Literal["next_assembly", "open"] | None = None
     initiative_vote_days: Annotated[int, msgspec.Meta(ge=1, le=90)] | None = None
     chair_may_close_early: bool | None = None
+    chair_may_open_early: bool | None = None
     default_college: CollegeName | None = None
 
 

@@ -37,6 +37,7 @@ from app.assemblies.statutes import (
     NotInElectorate,
     ProxyNotHeld,
     SecretRunningResults,
+    StatutesFrozen,
     VotedInPerson,
     VoteNotOpen,
 )
@@ -162,6 +163,10 @@ class AssemblyService:
 
     async def found_statutes(self, account: Account, data: Any) -> StatuteVersion:
         self.require_chair(account)
+        if await self.repository.any_vote_in_progress():
+            raise StatutesFrozen(
+                "An assembly is convened or a vote is open: the procedure cannot change until it closes."
+            )
         if await self.repository.any_vote_closed():
             raise Conflict(
                 "Votes have been held: the statutes now change only by a vote of the members "
@@ -173,7 +178,13 @@ class AssemblyService:
             raise InvalidInput.field("preset", error.reason) from None
         if data.changes is not None:
             document = statutes.amend(document, None, None, rules_change(data.changes))
-        for key in ("initiative_cosignatures", "initiative_route", "initiative_vote_days", "chair_may_close_early"):
+        for key in (
+            "initiative_cosignatures",
+            "initiative_route",
+            "initiative_vote_days",
+            "chair_may_close_early",
+            "chair_may_open_early",
+        ):
             value = getattr(data, key)
             if value is not None:
                 document[key] = value
@@ -355,6 +366,13 @@ class AssemblyService:
             raise Conflict(f"The assembly is {assembly.state}; only a convened assembly can open its vote.")
         if assembly.voting_closes_at is not None and assembly.voting_closes_at <= now():
             raise Conflict("The voting window of this assembly is already over.")
+        window_opens = assembly.voting_opens_at or assembly.scheduled_at
+        if account is not None and window_opens is not None and window_opens > now():
+            document = (await self.current_statutes()).document
+            if not document.get("chair_may_open_early", False):
+                raise Conflict(
+                    f"The vote opens on {window_opens.isoformat()}: the statutes do not let the chair open it earlier."
+                )
         agenda = list(await self.repository.agenda(assembly.id, lock=True))
         for proposal in agenda:
             await self._open(proposal, account, assembly.voting_closes_at, assembly.bureau)

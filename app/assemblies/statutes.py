@@ -77,6 +77,12 @@ class SecretRunningResults(AppError):
     title = "A secret vote shows only participation while it is open"
 
 
+class StatutesFrozen(AppError):
+    status_code = 409
+    slug = "statutes-frozen"
+    title = "The statutes cannot change while an assembly is convened or a vote is open"
+
+
 class KeySharesNeeded(AppError):
     status_code = 409
     slug = "key-shares-needed"
@@ -111,6 +117,8 @@ def default_statutes(preset_name: str) -> dict[str, Any]:
         "initiative_route": "next_assembly",
         "initiative_vote_days": 7,
         "chair_may_close_early": False,
+        # Whether the chair may open an assembly's vote before its voting window (or its date).
+        "chair_may_open_early": False,
         "default_college": colleges[0].name if colleges else None,
     }
 

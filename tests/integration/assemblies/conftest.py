@@ -41,7 +41,13 @@ def soon(**delta: float) -> str:
 
 
 async def found_scic(client: AsyncTestClient, admin: Actor, **extra: Any) -> dict[str, Any]:
-    body = {"preset": "scic_sas", "default_college": "workers", "chair_may_close_early": True, **extra}
+    body = {
+        "preset": "scic_sas",
+        "default_college": "workers",
+        "chair_may_close_early": True,
+        "chair_may_open_early": True,
+        **extra,
+    }
     return ok(await client.put("/api/v1/statutes", json=body, headers=admin.headers))
 
 

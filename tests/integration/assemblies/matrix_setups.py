@@ -29,7 +29,11 @@ async def _ok(response: Any, status: int = 200) -> Any:
 async def planned(client: AsyncTestClient, actors: Actors) -> dict[str, Any]:
     admin = actors.admin.headers
     await _ok(
-        await client.put("/api/v1/statutes", json={"preset": "scop_sarl", "chair_may_close_early": True}, headers=admin)
+        await client.put(
+            "/api/v1/statutes",
+            json={"preset": "scop_sarl", "chair_may_close_early": True, "chair_may_open_early": True},
+            headers=admin,
+        )
     )
     assembly = await _ok(
         await client.post(

@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy.engine import URL
 
 from app import __version__
-from app.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_SIZE
+from app.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_SIZE, MEMBERS
 from tests.conftest import TEST_PASSWORD
 from tests.integration.live import coop_server
 
@@ -47,8 +47,10 @@ def test_migrate_demo_and_sign_in(empty_database_url: URL, tmp_path: Path, signi
     first = coop("demo", database_url=empty_database_url, data_dir=tmp_path)
     assert first.returncode == 0, first.stderr
     assert f"{DEMO_SIZE} accounts created" in first.stderr
+    assert "demo assembly: planned" in first.stderr
     again = coop("demo", database_url=empty_database_url, data_dir=tmp_path)
     assert f"0 accounts created, {DEMO_SIZE} already there" in again.stderr
+    assert "demo assembly: already there" in again.stderr
 
     with coop_server(empty_database_url, tmp_path, signing_key_pem) as base:
         tokens = httpx.post(f"{base}/api/v1/auth/sign-in", json={"email": ADMIN_EMAIL, "password": DEMO_PASSWORD})
@@ -59,6 +61,21 @@ def test_migrate_demo_and_sign_in(empty_database_url: URL, tmp_path: Path, signi
         assert {m["member_status"] for m in members["items"]} == {"member", "applicant", "departed"}
         clients = httpx.get(f"{base}/api/v1/accounts", params={"role": "client"}, headers=headers).json()
         assert clients["total"] == 2
+
+        # The demo assembly runs to its result in minutes: convene, open, vote, close.
+        assembly = httpx.get(f"{base}/api/v1/assemblies", headers=headers).json()["items"][0]
+        for step in ("convene", "open"):
+            done = httpx.post(f"{base}/api/v1/assemblies/{assembly['id']}/{step}", headers=headers)
+            assert done.status_code == 200, done.text
+        voter_email = next(email for _, email, status in MEMBERS if status == "member")
+        voter = httpx.post(f"{base}/api/v1/auth/sign-in", json={"email": voter_email, "password": DEMO_PASSWORD})
+        voter_headers = {"Authorization": f"Bearer {voter.json()['access_token']}"}
+        agenda = httpx.get(f"{base}/api/v1/assemblies/{assembly['id']}", headers=headers).json()["agenda"]
+        cast = httpx.post(f"{base}/api/v1/proposals/{agenda[0]}/ballots", json={"choice": "yes"}, headers=voter_headers)
+        assert cast.status_code == 201, cast.text
+        closed = httpx.post(f"{base}/api/v1/assemblies/{assembly['id']}/close", headers=headers)
+        assert closed.status_code == 200, closed.text
+        assert closed.json()["state"] == "closed"
 
 
 def test_create_admin(empty_database_url: URL, tmp_path: Path, signing_key_pem: str) -> None:

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         default_factory=list, validation_alias="COOP_TRUSTED_PROXIES"
     )
     redis_url: str | None = None
+    # Database connections per process (docs/operations.md): enough for the requests it serves at
+    # once, so that connections are reused instead of opened and closed under load.
+    db_pool_size: int = Field(default=20, ge=1, le=500, validation_alias="COOP_DB_POOL_SIZE")
+    db_pool_overflow: int = Field(default=5, ge=0, le=500, validation_alias="COOP_DB_POOL_OVERFLOW")
+    db_reader_pool_size: int = Field(default=10, ge=1, le=500, validation_alias="COOP_DB_READER_POOL_SIZE")
+    # asyncpg's prepared statements per connection; 0 behind PgBouncer in transaction pooling mode.
+    db_statement_cache_size: int = Field(default=100, ge=0, le=10_000, validation_alias="COOP_DB_STATEMENT_CACHE_SIZE")
     max_body_bytes: int = Field(default=256 * 1024, validation_alias="COOP_MAX_BODY_BYTES")
     auth_rate_limit_per_minute: int = Field(default=10, ge=1, validation_alias="COOP_AUTH_RATE_LIMIT")
     smtp_host: str | None = None

@@ -33,12 +33,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 from litestar import Litestar, get
+from litestar.datastructures import State
 
 # Heavier imports (the application, asyncpg, httpx, pgserver) are made inside functions: the
 # hello-world server imports this module, and its memory figure must be that of a bare Litestar app.
@@ -60,6 +62,75 @@ async def hello() -> dict[str, str]:
 
 
 hello_app = Litestar(route_handlers=[hello], openapi_config=None, logging_config=None)
+
+
+# ---------------------------------------------------------------------------------------------
+# The ceiling: the same Litestar, served the same way, reading the same rows as the API through a
+# raw asyncpg pool (no ORM, no auth, no middleware). What an API endpoint could reach at best.
+
+CEILING_ME = (
+    "select a.* from account a join auth_session s on s.account_id = a.id"
+    " where a.id = $1 and a.disabled_at is null and s.id = $2 and s.revoked_at is null"
+)
+CEILING_PROFILE = (
+    "select * from member_profile where account_id = $1",
+    "select ps.*, s.slug, s.name, s.category from profile_skill ps join skill s on s.id = ps.skill_id"
+    " where ps.profile_id = $1 order by ps.level desc, s.name",
+    "select sa.skill_id, m.id, m.title, sa.created_at from skill_attestation sa join mission m on m.id = sa.mission_id"
+    " where sa.profile_id = $1 order by sa.created_at",
+    "select * from profile_availability where profile_id = $1 order by starts_on",
+    "select avg(rating), count(*) from review where subject_id = $1 and published_at is not null",
+)
+
+
+def _jsonable(record: object) -> dict[str, object]:
+    return {key: value for key, value in record.items()}  # type: ignore[attr-defined]
+
+
+@asynccontextmanager
+async def _ceiling_pool(app: Litestar) -> AsyncIterator[None]:
+    import asyncpg
+
+    size = int(os.environ.get("COOP_BENCH_POOL", "20"))
+    app.state.pool = await asyncpg.create_pool(os.environ["COOP_BENCH_DSN"], min_size=size, max_size=size)
+    try:
+        yield
+    finally:
+        await app.state.pool.close()
+
+
+@get("/ceiling/me/{account_id:uuid}/{session_id:uuid}")
+async def ceiling_me(account_id: uuid.UUID, session_id: uuid.UUID, state: State) -> dict[str, object]:
+    row = await state.pool.fetchrow(CEILING_ME, account_id, session_id)
+    return _jsonable(row)
+
+
+@get("/ceiling/profiles/{account_id:uuid}")
+async def ceiling_profile(account_id: uuid.UUID, state: State) -> dict[str, object]:
+    async with state.pool.acquire() as connection:
+        profile, skills, attestations, availability, rating = [
+            await connection.fetch(query, account_id) for query in CEILING_PROFILE
+        ]
+    return {
+        **_jsonable(profile[0]),
+        "skills": [_jsonable(row) for row in skills],
+        "attestations": [list(row) for row in attestations],
+        "availability": [_jsonable(row) for row in availability],
+        "rating": list(rating[0]),
+    }
+
+
+@get("/ceiling/ready")
+async def ceiling_ready(state: State) -> dict[str, int]:
+    return {"ready": await state.pool.fetchval("select 1")}
+
+
+ceiling_app = Litestar(
+    route_handlers=[ceiling_me, ceiling_profile, ceiling_ready],
+    openapi_config=None,
+    logging_config=None,
+    lifespan=[_ceiling_pool],
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,6 +272,7 @@ class Server:
     process: subprocess.Popen[bytes]
     port: int
     log: Path
+    ready_seconds: float = 0.0
 
     @property
     def base(self) -> str:
@@ -216,13 +288,13 @@ def server_command(software: str, target: str, port: int, workers: int) -> list[
                 *("--port", str(port), "--workers", str(workers), "--no-migrate"),
             ]
         return [
-            *(sys.executable, "-m", "uvicorn", "bench.api_bench:hello_app"),
+            *(sys.executable, "-m", "uvicorn", f"bench.api_bench:{target}_app"),
             *("--host", HOST, "--port", str(port), "--workers", str(workers)),
             *("--no-access-log", "--no-server-header", "--log-level", "warning"),
         ]
-    app = ("--factory", "app.main:create_app") if target == "api" else ("bench.api_bench:hello_app",)
+    app = ("--factory", "app.main:create_app") if target == "api" else (f"bench.api_bench:{target}_app",)
     return [
-        *(sys.executable, "-m", "granian", "--interface", "asgi"),
+        *(sys.executable, "-m", "granian", "--interface", "asgi", "--loop", "uvloop"),
         *("--host", HOST, "--port", str(port), "--workers", str(workers)),
         *("--no-access-log", "--log-level", "warning", "--working-dir", str(ROOT)),
         *app,
@@ -235,7 +307,7 @@ def serve(software: str, target: str, workers: int, env: dict[str, str], log_dir
 
     port = free_port()
     log = log_dir / f"{software}-{target}.log"
-    ready_path = "/health/ready" if target == "api" else "/hello"
+    ready_path = {"api": "/health/ready", "hello": "/hello", "ceiling": "/ceiling/ready"}[target]
     with log.open("wb") as sink:
         process = subprocess.Popen(
             server_command(software, target, port, workers),
@@ -245,11 +317,13 @@ def serve(software: str, target: str, workers: int, env: dict[str, str], log_dir
             stderr=subprocess.STDOUT,
         )
     server = Server(f"{software} {target}", process, port, log)
+    started = time.monotonic()
     try:
-        deadline = time.monotonic() + 60
+        deadline = started + 60
         while True:
             with contextlib.suppress(httpx.TransportError):
                 if httpx.get(server.base + ready_path, timeout=1).status_code == 200:
+                    server.ready_seconds = time.monotonic() - started
                     break
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{server.name} did not start:\n{log.read_text(errors='replace')[-3000:]}")
@@ -435,12 +509,21 @@ class Options:
 
 
 @dataclass
+class Row:
+    label: str
+    result: Result
+    ceiling: str | None = None  # the label of the row this one is compared with
+
+
+@dataclass
 class ServerFigures:
     software: str
-    hello: Result
-    me: Result
-    hello_memory: Memory
-    api_memory: Memory
+    rows: list[Row] = field(default_factory=list)
+    memory: dict[str, Memory] = field(default_factory=dict)
+    ready_seconds: dict[str, float] = field(default_factory=dict)
+
+    def get(self, label: str) -> Result:
+        return next(row.result for row in self.rows if row.label == label)
 
 
 @contextlib.contextmanager
@@ -488,7 +571,19 @@ async def measure(
     return await load(path, server.port, path, options.requests, options.concurrency, meter, headers or {})
 
 
-async def sign_in(base: str, register: bool) -> str:
+@dataclass
+class Member:
+    access_token: str
+    account_id: uuid.UUID
+    session_id: uuid.UUID
+
+
+async def sign_in(base: str, register: bool, dsn: str) -> Member:
+    """The benchmark member, registered, admitted (directly in the database) and with a published profile."""
+    import base64
+    import json
+
+    import asyncpg
     import httpx
 
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
@@ -497,9 +592,35 @@ async def sign_in(base: str, register: bool) -> str:
                 "/api/v1/auth/register", json={"email": EMAIL, "password": PASSWORD, "display_name": "Bench Member"}
             )
             created.raise_for_status()
+            connection = await asyncpg.connect(dsn)
+            try:
+                await connection.execute("update account set member_status = 'member' where email = $1", EMAIL)
+                skills = await connection.fetch("select id from skill order by slug limit 4")
+            finally:
+                await connection.close()
         tokens = await client.post("/api/v1/auth/sign-in", json={"email": EMAIL, "password": PASSWORD})
         tokens.raise_for_status()
-        return tokens.json()["access_token"]
+        token = tokens.json()["access_token"]
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        if register:
+            headers = {"Authorization": f"Bearer {token}"}
+            profile = {
+                "display_name": "Bench Member",
+                "headline": "Benchmarks the cooperative's API",
+                "bio": "Measures what every request costs.",
+                "skills": [{"skill_id": str(row["id"]), "level": 3, "years": 2} for row in skills],
+                "day_rate_min_minor": 40000,
+                "day_rate_max_minor": 60000,
+                "availability": [{"starts_on": "2030-01-01", "ends_on": "2030-06-30"}],
+                "city": "Lyon",
+                "region": "Auvergne-Rhône-Alpes",
+                "work_mode": "hybrid",
+                "visibility": "members",
+            }
+            (await client.put("/api/v1/me/profile", json=profile, headers=headers)).raise_for_status()
+            (await client.post("/api/v1/me/profile/publish", headers=headers)).raise_for_status()
+        return Member(token, uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]))
 
 
 async def _admin(dsn: str, statement: str) -> None:
@@ -522,12 +643,18 @@ async def _account_id(dsn: str) -> uuid.UUID:
         await connection.close()
 
 
+ME = "GET /api/v1/me"
+PROFILE = "GET /profiles/{id}"
+CEILING_ME_LABEL = "ceiling: Litestar+asyncpg me"
+CEILING_PROFILE_LABEL = "ceiling: Litestar+asyncpg profile"
+
+
 def run(options: Options) -> None:
     try:
         import uvloop
 
         loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
-    except ImportError:  # pragma: no cover - uvloop ships with uvicorn[standard]
+    except ImportError:  # pragma: no cover - uvloop is a dependency of the project
         loop_factory = None
 
     from app.accounts.tokens import generate_private_key_pem
@@ -535,6 +662,7 @@ def run(options: Options) -> None:
     from app.db.url import asyncpg_dsn, to_async_url, with_database
 
     print(f"API benchmark, {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}")
+    print(f"load average before the run: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     print(
         f"{os.cpu_count()} cores shared by the load generator, the servers and PostgreSQL; "
         f"{options.requests} requests per scenario after {options.warmup} warm-up; {options.concurrency} concurrent "
@@ -564,21 +692,44 @@ def run(options: Options) -> None:
                     "COOP_JWT_PRIVATE_KEYS": generate_private_key_pem(),
                     "COOP_AUTH_RATE_LIMIT": "1000000",
                     "COOP_LOG_LEVEL": "WARNING",
+                    "COOP_BENCH_DSN": dsn,
+                    "COOP_BENCH_POOL": str(min(options.concurrency, 20)),
                 }
-                registered = False
+                member: Member | None = None
                 for software in options.servers:
+                    group = ServerFigures(software)
+                    figures.append(group)
+                    # The API first: it registers the member whose rows the ceiling reads.
+                    print(f"{software}: the API ...", flush=True)
+                    with serve(software, "api", options.workers, env, work_dir) as server:
+                        group.ready_seconds["API"] = server.ready_seconds
+                        member = loop.run(sign_in(server.base, member is None, dsn))
+                        headers = {"Authorization": f"Bearer {member.access_token}"}
+                        me = loop.run(measure(options, server, "/api/v1/me", postgres_pid, headers))
+                        profile_path = f"/api/v1/profiles/{member.account_id}"
+                        profile = loop.run(measure(options, server, profile_path, postgres_pid, headers))
+                        group.memory["API"] = peak_memory(server.process.pid)
                     print(f"{software}: hello-world ...", flush=True)
                     with serve(software, "hello", options.workers, env, work_dir) as server:
-                        hello_result = loop.run(measure(options, server, "/hello", None))
-                        hello_memory = peak_memory(server.process.pid)
-                    print(f"{software}: GET /api/v1/me ...", flush=True)
-                    with serve(software, "api", options.workers, env, work_dir) as server:
-                        token = loop.run(sign_in(server.base, register=not registered))
-                        registered = True
-                        headers = {"Authorization": f"Bearer {token}"}
-                        me_result = loop.run(measure(options, server, "/api/v1/me", postgres_pid, headers))
-                        api_memory = peak_memory(server.process.pid)
-                    figures.append(ServerFigures(software, hello_result, me_result, hello_memory, api_memory))
+                        group.ready_seconds["hello-world"] = server.ready_seconds
+                        group.rows.append(
+                            Row("hello-world GET /hello", loop.run(measure(options, server, "/hello", None)))
+                        )
+                        group.memory["hello-world"] = peak_memory(server.process.pid)
+                    print(f"{software}: ceiling ...", flush=True)
+                    with serve(software, "ceiling", options.workers, env, work_dir) as server:
+                        group.ready_seconds["ceiling"] = server.ready_seconds
+                        path = f"/ceiling/me/{member.account_id}/{member.session_id}"
+                        ceiling_me_result = loop.run(measure(options, server, path, postgres_pid))
+                        path = f"/ceiling/profiles/{member.account_id}"
+                        ceiling_profile_result = loop.run(measure(options, server, path, postgres_pid))
+                        group.memory["ceiling"] = peak_memory(server.process.pid)
+                    group.rows += [
+                        Row(CEILING_ME_LABEL, ceiling_me_result),
+                        Row(ME + " (bearer)", me, CEILING_ME_LABEL),
+                        Row(CEILING_PROFILE_LABEL, ceiling_profile_result),
+                        Row(PROFILE + " (bearer)", profile, CEILING_PROFILE_LABEL),
+                    ]
                 print("raw asyncpg ...", flush=True)
                 account_id = loop.run(_account_id(dsn))
                 meter = CpuMeter(None, postgres_pid)
@@ -595,39 +746,40 @@ def _cores(value: float | None) -> str:
 
 def report(figures: list[ServerFigures], raw: Result) -> None:
     header = (
-        f"{'server':<8} {'scenario':<26} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'÷hello':>6} {'÷asyncpg':>8}"
+        f"{'server':<8} {'scenario':<34} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'÷hello':>6} {'÷ceil':>6}"
         f" | {'client':>6} {'server':>6} {'pg':>5} {'other':>5} | {'µs/req':>6} | {'errors':>6}"
     )
-    print(f"\n{'':<83}| CPU (cores)                 | server CPU")
+    print(f"\n{'':<89}| CPU (cores)                 | server CPU")
     print(header)
     print("-" * len(header))
     for server in figures:
-        for label, result in (
-            ("hello-world GET /hello", server.hello),
-            ("raw asyncpg, 1 account row", raw),
-            ("GET /api/v1/me (bearer)", server.me),
-        ):
-            cpu = result.cpu
+        hello = server.get("hello-world GET /hello")
+        for row in [*server.rows, Row("raw asyncpg, 1 account row", raw)]:
+            result, cpu = row.result, row.result.cpu
             per_request = "-" if cpu.server is None else f"{cpu.server / result.rps * 1e6:.0f}"
+            ceiling = f"{result.rps / server.get(row.ceiling).rps:>6.2f}" if row.ceiling else f"{'':>6}"
             print(
-                f"{server.software:<8} {label:<26} {result.rps:>7.0f} {result.percentile(0.5):>7.2f}"
-                f" {result.percentile(0.99):>7.2f} {result.rps / server.hello.rps:>6.2f} {result.rps / raw.rps:>8.2f}"
+                f"{server.software:<8} {row.label:<34} {result.rps:>7.0f} {result.percentile(0.5):>7.2f}"
+                f" {result.percentile(0.99):>7.2f} {result.rps / hello.rps:>6.2f} {ceiling}"
                 f" | {cpu.client:>6.2f} {_cores(cpu.server):>6} {_cores(cpu.postgres):>5} {cpu.other:>5.2f}"
                 f" | {per_request:>6} | {result.errors:>6}"
             )
         print()
-    print("Peak resident memory (VmHWM of each process of the server's tree, summed):")
+    print("Startup to ready and peak resident memory (VmHWM of each process of the server's tree, summed):")
     for server in figures:
-        print(f"  {server.software:<8} hello-world: {server.hello_memory.describe()}")
-        print(f"  {server.software:<8} API:         {server.api_memory.describe()}")
+        for target, memory in server.memory.items():
+            ready = server.ready_seconds.get(target, 0.0)
+            print(f"  {server.software:<8} {target:<12} ready in {ready:5.2f} s, peak {memory.describe()}")
     print(
         "\nLatency is per request, send to last byte, under a closed loop (so p50 ~ concurrency / req/s).\n"
-        "The raw asyncpg row is measured once and repeated in each group, as the database ceiling.\n"
+        "÷ceil = the API row's req/s over the ceiling row above it (the same Litestar and server reading the same\n"
+        "rows through a raw asyncpg pool: no ORM, no auth, no middleware). The raw asyncpg row (no HTTP at all)\n"
+        "is measured once and repeated in each group.\n"
         "CPU is in cores over the measured run: client = this load generator, server = the server's processes,\n"
         "pg = PostgreSQL (when local), other = every other process on the machine (noise, if not ~0).\n"
         "µs/req = the server's CPU time per request: the figure least disturbed by other processes."
     )
-    results = [result for server in figures for result in (server.hello, server.me)] + [raw]
+    results = [row.result for server in figures for row in server.rows] + [raw]
     if bound := [result.scenario for result in results if result.cpu.client > 0.9]:
         print(f"\nThe load generator used most of a core in: {', '.join(bound)}: those rows are bounded by the client.")
     if noisy := [result.scenario for result in results if result.cpu.other > 0.25]:

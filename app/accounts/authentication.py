@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from app.accounts.repository import AccountRepository
+from app.accounts.repository import active_account_for_session
 from app.accounts.tokens import SigningKeys
 from app.core.errors import InvalidToken
 
@@ -24,8 +24,7 @@ class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
         claims = signing_keys.verify(token.strip())
         if claims is None:
             raise InvalidToken()
-        async with connection.app.state.database.read_session() as session:
-            account = await AccountRepository(session).active_account_for_session(claims.account_id, claims.session_id)
+        account = await active_account_for_session(connection.app.state.database, claims.account_id, claims.session_id)
         if account is None:
             raise InvalidToken("This session has ended; sign in again.")
         return AuthenticationResult(user=account, auth=claims)

@@ -14,6 +14,8 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import IntegrityError
 
+from app.db.resilience import is_outage
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "urn:coop:problem:"
 
@@ -122,6 +124,10 @@ _HTTP_SLUGS: dict[int, tuple[str, str]] = {
     503: ("service-unavailable", "The service is temporarily unavailable"),
 }
 
+# How long a client should wait before retrying while the database is unreachable: about what a
+# PostgreSQL restart or a failover takes.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
 
 def problem_response(
     *,
@@ -226,6 +232,8 @@ def internal_error_handler(request: Request, exc: Exception) -> Response[dict[st
             detail="The request body is not valid JSON (bad UTF-8, or nested too deep).",
             request=request,
         )
+    if is_outage(exc):
+        return database_unavailable(request, exc)
     log.error("unhandled error", exc_info=exc, path=request.url.path)
     return problem_response(
         status=HTTP_500_INTERNAL_SERVER_ERROR,
@@ -233,6 +241,21 @@ def internal_error_handler(request: Request, exc: Exception) -> Response[dict[st
         title="Something went wrong on our side",
         detail="The error was logged with this request's id.",
         request=request,
+    )
+
+
+def database_unavailable(request: Request | None, exc: BaseException) -> Response[dict[str, Any]]:
+    """The database is restarting, unreachable or out of connections: a retryable 503, never a 500.
+    The request's transaction died with its connection: nothing of it was acknowledged."""
+    log.warning("database unavailable", path=request.url.path if request else None, error=type(exc).__name__)
+    slug, title = _HTTP_SLUGS[503]
+    return problem_response(
+        status=503,
+        type_=PROBLEM_BASE + slug,
+        title=title,
+        detail="The database cannot be reached right now; retry after the delay in Retry-After.",
+        request=request,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
     )
 
 

@@ -1,19 +1,52 @@
-"""The database engine's life cycle: resolve the URL (embedded or configured), create and dispose."""
+"""The database engine's life cycle: resolve the URL (embedded or configured), create and dispose.
+
+Two pools share one server: SQLAlchemy's, for the request's unit of work, and a small asyncpg pool
+(`Database.fetch_row`) for the single-statement reads that run on every request (authentication),
+where the ORM's session and the pool's reset round trip cost more than the query itself. Both are
+sized for the requests one process serves at once, so connections are reused, never opened and
+closed per request. Neither keeps anything between requests beyond the connections themselves.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+import ipaddress
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
+import asyncpg
+from sqlalchemy import event, exc
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from app.db.embedded import EmbeddedPostgres
-from app.db.url import to_async_url
+from app.db.resilience import is_disconnect
+from app.db.url import asyncpg_dsn, to_async_url
 from app.settings import Settings
+
+SERVER_SETTINGS = {"timezone": "UTC", "application_name": "coop-platform"}
+
+
+@dataclass(frozen=True)
+class PoolOptions:
+    """How many connections a process keeps, and whether asyncpg may prepare statements
+    (not behind PgBouncer in transaction pooling mode: a statement prepared on one server
+    connection is unknown to the next)."""
+
+    size: int = 20
+    overflow: int = 5
+    reader_size: int = 10
+    statement_cache_size: int = 100
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PoolOptions:
+        return cls(
+            size=settings.db_pool_size,
+            overflow=settings.db_pool_overflow,
+            reader_size=settings.db_reader_pool_size,
+            statement_cache_size=settings.db_statement_cache_size,
+        )
 
 
 @dataclass
@@ -22,28 +55,97 @@ class Database:
 
     url: URL  # the owner's: migrations run with it, the application's engines never do
     engine: AsyncEngine
-    read_engine: AsyncEngine
     sessionmaker: async_sessionmaker
     embedded: EmbeddedPostgres | None = field(default=None)
+    pool_options: PoolOptions = field(default_factory=PoolOptions)
+    app_url: URL | None = field(default=None)  # the application's role (see `application_url`)
+    _reader: asyncpg.Pool | None = field(default=None, repr=False)
+    _reader_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        await self.read_engine.dispose()
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
 
-    @asynccontextmanager
-    async def read_session(self) -> AsyncIterator[AsyncSession]:
-        """A session for one read outside the request's transaction, in autocommit mode:
-        no BEGIN/ROLLBACK round trips (used to authenticate every request)."""
-        async with AsyncSession(bind=self.read_engine, expire_on_commit=False) as session:
-            yield session
+    async def _reader_pool(self) -> asyncpg.Pool:
+        if self._reader is None:
+            async with self._reader_lock:
+                if self._reader is None:
+                    self._reader = await asyncpg.create_pool(
+                        asyncpg_dsn(self.app_url or self.url),
+                        min_size=1,
+                        max_size=self.pool_options.reader_size,
+                        # Only the fixed single SELECTs of `fetch_row` run here, in autocommit: they
+                        # change no session state, so the reset round trip on release is pure cost.
+                        reset=_no_reset,
+                        **asyncpg_connect_args(self.app_url or self.url, self.pool_options),
+                    )
+        return self._reader
+
+    async def fetch_row(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        """One read-only statement (asyncpg's `$1` placeholders) in autocommit, outside any unit of work.
+
+        A connection that the server dropped (a restart) is replaced and the read retried once:
+        it is idempotent. A second failure propagates (an outage: the caller answers 503).
+        """
+        pool = await self._reader_pool()
+        try:
+            return await pool.fetchrow(sql, *args)
+        except Exception as error:
+            if not is_disconnect(error):
+                raise
+            pool.expire_connections()
+            return await pool.fetchrow(sql, *args)
+
+    async def readiness(self) -> str | None:
+        """None when the database answers a query; otherwise why not, in a few words for operators."""
+        try:
+            async with asyncio.timeout(5):
+                row = await self.fetch_row("select 1")
+        except TimeoutError:
+            return "the database did not answer within 5 s"
+        except Exception as error:
+            return f"the database is unreachable ({type(error).__name__})"
+        return None if row is not None else "the database answered nothing"
 
     async def ping(self) -> bool:
-        try:
-            async with self.engine.connect() as connection:
-                await connection.execute(text("select 1"))
-        except Exception:  # any failure means "not ready"; the probe needs no detail
-            return False
-        return True
+        return await self.readiness() is None
+
+
+async def _no_reset(connection: asyncpg.Connection) -> None:
+    return None
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host or host.startswith("/") or host == "localhost":
+        return True  # no host: a Unix socket
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def asyncpg_connect_args(url: URL, options: PoolOptions) -> dict[str, Any]:
+    """What every asyncpg connection of ours is opened with, whichever pool opens it."""
+    args: dict[str, Any] = {"server_settings": dict(SERVER_SETTINGS)}
+    query_host = url.query.get("host")
+    host = query_host if isinstance(query_host, str) else url.host
+    if "sslmode" not in url.query and "ssl" not in url.query and _is_loopback(host):
+        # asyncpg's default ("prefer") negotiates TLS on every connection; on the loopback
+        # interface or a Unix socket it protects nothing and costs a handshake and encryption.
+        args["ssl"] = False
+    if options.statement_cache_size == 0:
+        # PgBouncer in transaction pooling mode: no named statements that outlive a transaction.
+        args["statement_cache_size"] = 0
+        args["prepared_statement_name_func"] = _unique_statement_name
+    else:
+        args["statement_cache_size"] = options.statement_cache_size
+    return args
+
+
+def _unique_statement_name() -> str:
+    return f"__coop_{uuid.uuid4().hex}__"
 
 
 def resolve_database_url(settings: Settings) -> tuple[URL, EmbeddedPostgres | None]:
@@ -53,15 +155,33 @@ def resolve_database_url(settings: Settings) -> tuple[URL, EmbeddedPostgres | No
     return to_async_url(embedded.start()), embedded
 
 
-def create_engine(url: URL, *, pool_size: int = 10, **options: Any) -> AsyncEngine:
-    return create_async_engine(
+def create_engine(url: URL, options: PoolOptions | None = None, **engine_options: Any) -> AsyncEngine:
+    options = options or PoolOptions()
+    connect_args = asyncpg_connect_args(url, options)
+    if options.statement_cache_size == 0:
+        # SQLAlchemy's own cache of prepared statements, on top of asyncpg's.
+        url = url.update_query_dict({"prepared_statement_cache_size": "0"})
+        connect_args.pop("statement_cache_size")
+        connect_args["prepared_statement_name_func"] = _unique_statement_name
+    engine = create_async_engine(
         url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        pool_size=options.size,
+        max_overflow=options.overflow,
+        # No pre-ping (a round trip per checkout): a connection the server closed is caught at
+        # checkout for free (below), and one that fails during a request invalidates the pool.
         pool_pre_ping=False,
-        connect_args={"server_settings": {"timezone": "UTC", "application_name": "coop-platform"}},
-        **options,
+        connect_args=connect_args,
+        **engine_options,
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """A pooled connection whose socket the server closed (a restart) is known closed to asyncpg
+    without any round trip; raising DisconnectionError makes the pool replace it and retry."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise exc.DisconnectionError("the server closed this pooled connection")
 
 
 def application_url(owner_url: URL, settings: Settings) -> URL:
@@ -79,14 +199,14 @@ def open_database(settings: Settings, url: URL | None = None) -> Database:
     embedded = None
     if url is None:
         url, embedded = resolve_database_url(settings)
+    options = PoolOptions.from_settings(settings)
     app_url = application_url(url, settings)
-    engine = create_engine(app_url)
-    # Single-statement reads in autocommit: no BEGIN and no ROLLBACK round trips around them.
-    read_engine = create_engine(app_url, pool_size=5, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+    engine = create_engine(app_url, options)
     return Database(
         url=url,
         engine=engine,
-        read_engine=read_engine,
         sessionmaker=async_sessionmaker(engine, expire_on_commit=False),
         embedded=embedded,
+        pool_options=options,
+        app_url=app_url,
     )

@@ -11,10 +11,11 @@ from litestar.datastructures import State
 from app import __version__
 
 
-class Health(msgspec.Struct, kw_only=True):
+class Health(msgspec.Struct, kw_only=True, omit_defaults=True):
     status: str
     version: str
     database: str | None = None
+    reason: str | None = None  # why the process is not ready, for operators
 
 
 class HealthController(Controller):
@@ -26,10 +27,15 @@ class HealthController(Controller):
     async def live(self) -> Health:
         return Health(status="ok", version=__version__)
 
-    @get("/ready", summary="The process can serve: the database answers")
+    @get("/ready", summary="The process can serve: the database answers (503 with the reason otherwise)")
     async def ready(self, state: State) -> Response[Health]:
-        if not await state.database.ping():
-            return Response(Health(status="unavailable", version=__version__, database="down"), status_code=503)
+        reason = await state.database.readiness()
+        if reason is not None:
+            return Response(
+                Health(status="unavailable", version=__version__, database="down", reason=reason),
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
         return Response(Health(status="ok", version=__version__, database="up"))
 
 

@@ -20,13 +20,13 @@ def _admitted(account: Account) -> bool:
     return account.role == Role.MEMBER and account.member_status == MemberStatus.MEMBER
 
 
-def admitted_member_or_admin(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def admitted_member_or_admin(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     account = _account(connection)
     if account.role != Role.ADMIN and not _admitted(account):
         raise Forbidden("Only admitted members and administrators can do this.")
 
 
-def client_or_admitted_member(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def client_or_admitted_member(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Missions are posted by clients, or brought by admitted members on behalf of their clients."""
     account = _account(connection)
     if account.role != Role.CLIENT and not _admitted(account):

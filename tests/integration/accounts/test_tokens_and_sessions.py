@@ -47,6 +47,9 @@ async def test_refresh_rotates_and_the_new_tokens_work(client: AsyncTestClient) 
 async def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(client: AsyncTestClient) -> None:
     actor = await register(client)
     first = (await client.post("/api/v1/auth/refresh", json={"refresh_token": actor.refresh_token})).json()
+    # Used once before the theft is detected: a verified token must not stay accepted afterwards.
+    bearer = {"Authorization": f"Bearer {first['access_token']}"}
+    assert (await client.get("/api/v1/me", headers=bearer)).status_code == 200
 
     stolen_replay = await client.post("/api/v1/auth/refresh", json={"refresh_token": actor.refresh_token})
     assert stolen_replay.status_code == 401
@@ -56,8 +59,7 @@ async def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(client: 
     assert (
         await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     ).status_code == 401
-    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {first['access_token']}"})
-    assert me.status_code == 401
+    assert (await client.get("/api/v1/me", headers=bearer)).status_code == 401
     # Other sessions of the same person are untouched.
     other_session = await sign_in(client, actor.email or "")
     assert (await client.get("/api/v1/me", headers=other_session.headers)).status_code == 200

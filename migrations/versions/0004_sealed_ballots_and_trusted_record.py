@@ -62,7 +62,11 @@ do $$
 begin
     if not exists (select from pg_roles where rolname = 'coop_app') then
         if exists (select from pg_roles where rolname = current_user and (rolsuper or rolcreaterole)) then
-            create role coop_app login;
+            begin
+                create role coop_app login;
+            exception when duplicate_object or unique_violation then
+                null;  -- created meanwhile by a migration of another database of this server
+            end;
         else
             raise notice 'role coop_app missing and cannot be created here: create it, then re-run the grants';
             return;

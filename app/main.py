@@ -33,6 +33,7 @@ from app.core.logging import configure_logging
 from app.core.mail import Mailer, build_mailer
 from app.core.middleware import request_id_middleware
 from app.core.rate_limit import STORE_NAME, auth_rate_limit
+from app.core.request_checks import check_request
 from app.db.engine import Database, open_database
 from app.db.kv_store import PostgresStore
 from app.db.transaction import BackgroundTasks, provide_session, provide_unit_of_work
@@ -43,6 +44,7 @@ from app.missions.controllers import (
     MatchingPolicyController,
     MissionsController,
     MyMissionsController,
+    OrganisationReviewsController,
     ProfileReviewsController,
 )
 from app.missions.deps import dependencies as mission_dependencies
@@ -118,6 +120,7 @@ def create_app(
             MissionsController,
             MyMissionsController,
             ProfileReviewsController,
+            OrganisationReviewsController,
             MatchingPolicyController,
             StatutesController,
             AssembliesController,
@@ -135,6 +138,7 @@ def create_app(
             DefineMiddleware(BearerAuthenticationMiddleware, exclude=["^/schema", "^/health"]),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=check_request,
         plugins=[channels],
         lifespan=[lifespan],
         state=state,

@@ -32,6 +32,7 @@ from app.accounts.schemas import (
 )
 from app.accounts.service import AccountService, IssuedTokens, NewOrganisation
 from app.core.problems import problems
+from app.core.request_checks import ALLOW_UNKNOWN_QUERY
 from app.core.schemas import SINGLE_LINE, Limit, Offset, Page
 from app.models import Account, ClientOrganisation, MemberStatus, Role
 from app.settings import Settings
@@ -222,7 +223,8 @@ class AuthController(Controller):
         summary="Finish signing in with an OpenID Connect provider; answers with tokens",
         description="Must come from the browser that called `start` (it carries the binding cookie set there).",
         responses=problems(400, 401, 404, 409, 429, 502),
-        opt=PUBLIC,
+        # Providers add parameters of their own to the redirect (`iss`, `session_state`...).
+        opt={**PUBLIC, ALLOW_UNKNOWN_QUERY: True},
     )
     async def oidc_callback(
         self,

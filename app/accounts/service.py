@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from email_validator import EmailNotValidError, validate_email
-
+from app.accounts.addresses import email_skeleton, normalise_email
 from app.accounts.oidc import OidcProviders, VerifiedIdentity
 from app.accounts.passwords import Passwords
 from app.accounts.repository import AccountRepository
 from app.accounts.tokens import AccessClaims, SigningKeys, hash_opaque_token, new_opaque_token
 from app.core.errors import (
     Conflict,
+    EmailLookalike,
     EmailTaken,
     Forbidden,
     InvalidCredentials,
@@ -41,14 +41,6 @@ from app.models import (
     Role,
 )
 from app.settings import Settings
-
-
-def normalise_email(raw: str) -> str:
-    try:
-        checked = validate_email(raw.strip(), check_deliverability=False)
-    except EmailNotValidError as error:
-        raise InvalidInput.field("email", str(error)) from error
-    return checked.normalized.lower()
 
 
 @dataclass(frozen=True)
@@ -125,6 +117,11 @@ class AccountService:
         organisation: NewOrganisation | None,
         password_hash: str | None,
     ) -> Account:
+        skeleton = email_skeleton(email)
+        if await self.repository.skeleton_exists(skeleton):
+            # Another account's address reads the same (a Cyrillic a for a Latin one, rn for m...):
+            # refused, or a look-alike could pass for someone else in every list and mail.
+            raise EmailLookalike()
         organisation_row = None
         if organisation is not None:
             organisation_row = ClientOrganisation(
@@ -135,6 +132,7 @@ class AccountService:
             await self.repository.add(organisation_row)
         account = Account(
             email=email,
+            email_skeleton=skeleton,
             display_name=display_name,
             password_hash=password_hash,
             role=role.value,

@@ -95,6 +95,11 @@ class EmailTaken(Conflict):
     title = "An account with this email already exists"
 
 
+class EmailLookalike(Conflict):
+    slug = "email-lookalike"
+    title = "An account with an address that looks the same already exists"
+
+
 class WeakPassword(AppError):
     status_code = 422
     slug = "weak-password"

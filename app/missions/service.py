@@ -61,6 +61,9 @@ class MissionView:
     mission: Mission
     seats: list[tuple[MissionSeat, list[tuple[SeatSkill, Skill]], bool]]  # seat, its skills, filled
     engagements: Sequence[Engagement] | None  # None when the viewer may not see who is engaged
+    # Engagements whose day rate the viewer may not see: a teammate's rate is between that member,
+    # the client side and administrators.
+    hidden_rates: frozenset[uuid.UUID] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -125,10 +128,15 @@ class MissionService:
         engagements = await self.repository.engagements(mission.id)
         filled = {engagement.seat_id for engagement in engagements}
         privileged = is_admin(viewer) or await self._participant(viewer, mission)
+        client_side = viewer is not None and (is_admin(viewer) or viewer.id in (mission.owner_id, mission.referrer_id))
+        hidden = frozenset(
+            e.id for e in engagements if not client_side and (viewer is None or e.member_id != viewer.id)
+        )
         return MissionView(
             mission=mission,
             seats=[(seat, skills.get(seat.id, []), seat.id in filled) for seat in seats],
             engagements=engagements if privileged else None,
+            hidden_rates=hidden,
         )
 
     # posting
@@ -184,6 +192,14 @@ class MissionService:
             raise InvalidInput.field("budget_days", "A day-rate budget says for how many days.")
         if (data.latitude is None) != (data.longitude is None):
             raise InvalidInput.field("latitude", "Give both coordinates, or neither.")
+        # The budget's days are the mission's days of work, all seats together: the seats' own days
+        # (a seat without days takes the budget's) cannot add up to more.
+        seat_days = sum(seat.days for seat in data.seats if seat.days is not None)
+        if data.budget_days is not None and seat_days > data.budget_days:
+            raise InvalidInput.field(
+                "seats",
+                f"The seats' days add up to {seat_days}, more than the {data.budget_days} days the mission budgets.",
+            )
         wanted = {entry.skill_id for seat in data.seats for entry in seat.skills}
         known = await self.members.repository.skills_by_ids(list(wanted))
         seats = []
@@ -276,10 +292,22 @@ class MissionService:
         await self.repository.add(application)
         return application
 
-    async def applications(self, viewer: Account, mission_id: uuid.UUID) -> Sequence[Application]:
+    async def applications(
+        self, viewer: Account, mission_id: uuid.UUID, limit: int, offset: int
+    ) -> tuple[Sequence[Application], int]:
         mission = await self.visible(viewer, mission_id)
         manager = viewer.id == mission.owner_id or is_admin(viewer)
-        return await self.repository.applications(mission.id, None if manager else viewer.id)
+        return await self.repository.applications_page(mission.id, None if manager else viewer.id, limit, offset)
+
+    async def my_applications(
+        self, member: Account, status: str | None, limit: int, offset: int
+    ) -> tuple[list[tuple[Application, str]], int]:
+        return await self.repository.applications_of(member.id, status, limit, offset)
+
+    async def my_engagements(
+        self, member: Account, limit: int, offset: int
+    ) -> tuple[list[tuple[Engagement, Mission]], int]:
+        return await self.repository.engagements_of(member.id, limit, offset)
 
     async def decide(self, viewer: Account, mission_id: uuid.UUID, application_id: uuid.UUID, action: str):
         """Withdraw (the applicant), or shortlist, accept or decline (the owner and administrators)."""
@@ -338,9 +366,11 @@ class MissionService:
 
     # questions
 
-    async def questions(self, viewer: Account | None, mission_id: uuid.UUID) -> Sequence[MissionQuestion]:
+    async def questions(
+        self, viewer: Account | None, mission_id: uuid.UUID, limit: int, offset: int
+    ) -> tuple[Sequence[MissionQuestion], int]:
         mission = await self.visible(viewer, mission_id)
-        return await self.repository.questions(mission.id)
+        return await self.repository.questions(mission.id, limit, offset)
 
     async def ask(self, member: Account, mission_id: uuid.UUID, body: str) -> MissionQuestion:
         mission = await self.visible(member, mission_id)
@@ -418,22 +448,40 @@ class MissionService:
                 attested_by_id=review.author_id,
             )
 
-    async def publish_due(self, *, mission_id: uuid.UUID | None = None, subject_id: uuid.UUID | None = None) -> int:
+    async def publish_due(
+        self,
+        *,
+        mission_id: uuid.UUID | None = None,
+        subject_id: uuid.UUID | None = None,
+        organisation_id: uuid.UUID | None = None,
+    ) -> int:
         """Publish the reviews waiting 14 days after delivery for a counterpart that never came."""
-        due = await self.repository.due_reviews(mission_id=mission_id, subject_id=subject_id)
+        due = await self.repository.due_reviews(
+            mission_id=mission_id, subject_id=subject_id, organisation_id=organisation_id
+        )
         for review in due:
             await self._publish(review)
         return len(due)
 
-    async def mission_reviews(self, viewer: Account | None, mission_id: uuid.UUID) -> list[tuple[Review, str]]:
+    async def mission_reviews(
+        self, viewer: Account | None, mission_id: uuid.UUID, limit: int, offset: int
+    ) -> tuple[list[tuple[Review, str]], int]:
+        """Published reviews of the mission, and the viewer's own unpublished ones."""
         mission = await self.visible(viewer, mission_id)
         await self.publish_due(mission_id=mission.id)
-        rows = await self.repository.reviews_of_mission(mission.id)
-        return [
-            (review, title)
-            for review, title in rows
-            if review.published_at is not None or (viewer is not None and viewer.id == review.author_id)
-        ]
+        return await self.repository.reviews_of_mission(mission.id, viewer.id if viewer else None, limit, offset)
+
+    async def organisation_reviews(
+        self, viewer: Account, organisation_id: uuid.UUID, limit: int, offset: int
+    ) -> tuple[list[tuple[Review, str]], int]:
+        """Published reviews about a client organisation (its people on its missions): for admitted
+        members deciding whether to apply, the organisation's own people and administrators."""
+        if not (sees_members_only(viewer) or viewer.client_organisation_id == organisation_id):
+            raise NotFound()
+        if not await self.repository.organisation_exists(organisation_id):
+            raise NotFound()
+        await self.publish_due(organisation_id=organisation_id)
+        return await self.repository.published_reviews_of_organisation(organisation_id, limit, offset)
 
     async def profile_reviews(self, viewer: Account | None, account_id: uuid.UUID, limit: int, offset: int):
         await self.members.visible_profile(viewer, account_id)  # 404 unless the viewer may see the profile
@@ -510,7 +558,9 @@ class MissionService:
             results.append(SeatMatches(seat=seat, candidates=scored[:limit]))
         return results
 
-    async def matches_for_member(self, member: Account, limit: int) -> list[tuple[Mission, MissionSeat, Any]]:
+    async def matches_for_member(
+        self, member: Account, limit: int, offset: int = 0
+    ) -> tuple[list[tuple[Mission, MissionSeat, Any]], int]:
         profile = await self.members.repository.get_profile(member.id)
         if profile is None:
             raise NotFound("Matching needs your profile: PUT /api/v1/me/profile first.")
@@ -523,7 +573,7 @@ class MissionService:
         wanted = {row.skill_id for rows_ in seat_skills.values() for row, _ in rows_}
         profiles, skills, availability = await self.repository.candidate_details([member.id], list(wanted))
         if not profiles:
-            return []
+            return [], 0
         candidate = self._candidate(profiles[0], skills, availability)
         best: dict[uuid.UUID, tuple[Mission, MissionSeat, matching.Score]] = {}
         for seat in seats.values():
@@ -533,7 +583,7 @@ class MissionService:
             if mission.id not in best or result.total > best[mission.id][2].total:
                 best[mission.id] = (mission, seat, result)
         ranked = sorted(best.values(), key=lambda item: (-item[2].total, item[0].starts_on, str(item[0].id)))
-        return ranked[:limit]
+        return ranked[offset : offset + limit], len(ranked)
 
     @staticmethod
     def _need(mission: Mission, seat: MissionSeat, required: dict[uuid.UUID, int]) -> matching.Need:

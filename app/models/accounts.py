@@ -52,6 +52,8 @@ class Account(SQLModel, table=True):
 
     id: uuid.UUID = uuid_pk()
     email: str = Field(sa_type=String(254), unique=True)
+    # UTS #39 skeleton of the address (app/accounts/addresses.py): two accounts never look alike.
+    email_skeleton: str | None = Field(default=None, sa_type=String(1024), unique=True)
     display_name: str = Field(sa_type=String(120))
     password_hash: str | None = Field(default=None, sa_type=String(200))
     role: str = Field(sa_type=String(16))

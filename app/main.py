@@ -32,7 +32,7 @@ from app.core.errors import EXCEPTION_HANDLERS
 from app.core.logging import configure_logging
 from app.core.mail import Mailer, build_mailer
 from app.core.middleware import request_id_middleware
-from app.core.rate_limit import STORE_NAME, auth_rate_limit
+from app.core.rate_limit import STORE_NAME, AuthLimits, auth_rate_limit
 from app.core.request_checks import check_request
 from app.db.engine import Database, open_database
 from app.db.kv_store import PostgresStore
@@ -96,6 +96,8 @@ def create_app(
             "mailer": mailer or build_mailer(settings),
             "oidc_providers": OidcProviders(settings.oidc_providers, settings.public_base_url),
             "background": BackgroundTasks(),
+            # The store is registered in the lifespan (PostgreSQL) or built on first use (Redis).
+            "auth_limits": AuthLimits(settings, lambda: app.stores.get(STORE_NAME)),
         }
     )
 

@@ -64,7 +64,16 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = None
     max_body_bytes: int = Field(default=256 * 1024, validation_alias="COOP_MAX_BODY_BYTES")
-    auth_rate_limit_per_minute: int = Field(default=10, ge=1, validation_alias="COOP_AUTH_RATE_LIMIT")
+    # Per client address, auth requests other than sign-in, refresh and sign-out (register, resets...).
+    auth_rate_limit_per_minute: int = Field(default=30, ge=1, validation_alias="COOP_AUTH_RATE_LIMIT")
+    # Sign-in (docs/security.md): free failures per account, then a backoff doubling from 1 s to the cap;
+    # failures per client address in a window, sized so a venue behind one address stays under it.
+    sign_in_free_failures: int = Field(default=5, ge=1, validation_alias="COOP_SIGN_IN_FREE_FAILURES")
+    sign_in_account_window_seconds: int = Field(default=900, ge=60)
+    sign_in_max_backoff_seconds: int = Field(default=900, ge=1)
+    sign_in_address_failures: int = Field(default=100, ge=1, validation_alias="COOP_SIGN_IN_ADDRESS_FAILURES")
+    sign_in_address_window_seconds: int = Field(default=900, ge=60)
+    refresh_per_session_per_minute: int = Field(default=30, ge=1, validation_alias="COOP_REFRESH_PER_SESSION")
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None

@@ -34,6 +34,7 @@ class AppError(Exception):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = errors
+        self.headers: dict[str, str] | None = None  # e.g. Retry-After on a 429
 
     @classmethod
     def problem_type(cls) -> str:
@@ -76,6 +77,11 @@ class Forbidden(AppError):
     status_code = 403
     slug = "forbidden"
     title = "You are not allowed to do this"
+
+
+class EmailNotVerified(Forbidden):
+    slug = "email-not-verified"
+    title = "This needs a verified email address"
 
 
 class NotFound(AppError):
@@ -159,6 +165,7 @@ def app_error_handler(request: Request, exc: AppError) -> Response[dict[str, Any
         detail=exc.detail,
         request=request,
         errors=exc.errors,
+        headers=exc.headers,
     )
 
 

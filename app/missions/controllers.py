@@ -73,6 +73,7 @@ def mission_out(view: MissionView) -> MissionOut:
         country=mission.country,
         work_mode=mission.work_mode,
         visibility=mission.visibility,
+        listed_publicly=view.listed_publicly,
         status=mission.status,
         seats=[
             SeatOut(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.members.repository import tsquery_sql
 from app.models import (
+    Account,
     Application,
     ClientOrganisation,
     Engagement,
@@ -44,11 +45,18 @@ class MissionFilters:
     sort: str = "relevance"
     limit: int = 20
     offset: int = 0
+    # Anonymous visitors and clients: a client's mission only once its organisation is verified.
+    verified_organisations_only: bool = False
 
 
 def mission_search_sql(filters: MissionFilters) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {"visibilities": list(filters.visibilities), "statuses": list(filters.statuses)}
     where = ["m.visibility = any(:visibilities)", "m.status = any(:statuses)"]
+    if filters.verified_organisations_only:
+        where.append(
+            "(m.client_organisation_id is null or exists (select 1 from client_organisation o"
+            " where o.id = m.client_organisation_id and o.verified_at is not null))"
+        )
     relevance = "null::real"
     if filters.tsquery:
         params["tsquery"] = filters.tsquery
@@ -402,6 +410,14 @@ class MissionRepository:
         )
         total = await self.session.scalar(select(func.count()).select_from(Review).where(*conditions))
         return [(row[0], row[1]) for row in rows], int(total or 0)
+
+    async def organisation_verified(self, organisation_id: uuid.UUID) -> bool:
+        organisation = await self.session.get(ClientOrganisation, organisation_id)
+        return organisation is not None and organisation.verified_at is not None
+
+    async def email_verified(self, account_id: uuid.UUID) -> bool:
+        account = await self.session.get(Account, account_id)
+        return account is not None and account.email_verified_at is not None
 
     async def organisation_exists(self, organisation_id: uuid.UUID) -> bool:
         return await self.session.get(ClientOrganisation, organisation_id) is not None

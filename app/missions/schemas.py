@@ -130,6 +130,9 @@ class MissionOut(msgspec.Struct, kw_only=True):
     country: str
     work_mode: str
     visibility: str
+    # False while a public mission's client organisation awaits an administrator's verification:
+    # admitted members see it, anonymous visitors and clients do not yet.
+    listed_publicly: bool
     status: str
     seats: list[SeatOut]
     # Only for the owner, administrators and the engaged members.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.core.errors import Conflict, EmailNotVerified, Forbidden, InvalidInput, NotFound
 from app.db.transaction import UnitOfWork
 from app.members.service import MemberService, listed_visibilities, sees_members_only
 from app.missions import matching
@@ -64,6 +64,8 @@ class MissionView:
     # Engagements whose day rate the viewer may not see: a teammate's rate is between that member,
     # the client side and administrators.
     hidden_rates: frozenset[uuid.UUID] = frozenset()
+    # Public, and its organisation (if a client's) verified: what anonymous visitors and clients see.
+    listed_publicly: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,16 @@ class MissionService:
             return True  # applicants keep seeing what they applied to
         if mission.status in (S.DRAFT, S.CANCELLED):
             return False
-        return mission.visibility == "public" or sees_members_only(viewer)
+        if sees_members_only(viewer):
+            return True
+        return mission.visibility == "public" and await self._public_allowed(mission)
+
+    async def _public_allowed(self, mission: Mission) -> bool:
+        """A client's mission goes public once an administrator verified its organisation; until then
+        admitted members alone see it (a self-declared organisation could be anyone)."""
+        if mission.client_organisation_id is None:
+            return True
+        return await self.repository.organisation_verified(mission.client_organisation_id)
 
     async def visible(self, viewer: Account | None, mission_id: uuid.UUID, *, lock: bool = False) -> Mission:
         """A mission the viewer may see; otherwise it does not exist (404, like a missing one)."""
@@ -137,6 +148,7 @@ class MissionService:
             seats=[(seat, skills.get(seat.id, []), seat.id in filled) for seat in seats],
             engagements=engagements if privileged else None,
             hidden_rates=hidden,
+            listed_publicly=mission.visibility == "public" and await self._public_allowed(mission),
         )
 
     # posting
@@ -244,6 +256,11 @@ class MissionService:
         seats = await self.repository.seats(mission.id)
         if to == S.OPEN and not seats:
             raise Conflict("A mission opens with at least one seat to fill.")
+        if to == S.OPEN and not await self.repository.email_verified(mission.owner_id):
+            raise EmailNotVerified(
+                "Publishing a mission needs a verified email address: follow the link mailed at registration"
+                " (or ask for a new one with POST /api/v1/auth/verify-email/request)."
+            )
         if to == S.STAFFED:
             filled = {e.seat_id for e in await self.repository.engagements(mission.id)}
             if any(seat.id not in filled for seat in seats):
@@ -500,8 +517,10 @@ class MissionService:
             if skill is None:
                 raise InvalidInput.field("skill", f"Unknown skill {term[:60]!r}.")
             skills.append(skill.id)
+        members = sees_members_only(viewer)
         filters = MissionFilters(
-            visibilities=("public", "members") if sees_members_only(viewer) else ("public",),
+            visibilities=("public", "members") if members else ("public",),
+            verified_organisations_only=not members,
             statuses=statuses,
             tsquery=await self.members.text_query(search.q) if search.q else None,
             skill_ids=tuple(skills),

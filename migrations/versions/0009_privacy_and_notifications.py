@@ -58,6 +58,24 @@ def upgrade() -> None:
     op.add_column("account", sa.Column("email_skeleton", sa.String(length=1024), nullable=True))
     _fill_skeletons()
     op.create_unique_constraint(op.f("uq_account_email_skeleton"), "account", ["email_skeleton"])
+
+    # Organisations registered before this revision are unverified: their public missions are
+    # listed to members only until an administrator verifies them (POST /organisations/{id}/verify).
+    op.add_column(
+        "client_organisation", sa.Column("country", sa.String(length=2), server_default="FR", nullable=False)
+    )
+    op.add_column("client_organisation", sa.Column("siren", sa.String(length=9), nullable=True))
+    op.add_column("client_organisation", sa.Column("verified_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("client_organisation", sa.Column("verified_by_id", sa.Uuid(), nullable=True))
+    op.create_index(op.f("ix_client_organisation_siren"), "client_organisation", ["siren"])
+    op.create_foreign_key(
+        op.f("fk_client_organisation_verified_by_id_account"),
+        "client_organisation",
+        "account",
+        ["verified_by_id"],
+        ["id"],
+        ondelete="SET NULL",
+    )
     op.add_column(
         "member_profile",
         sa.Column("location_precision", sa.String(length=16), server_default="commune", nullable=False),
@@ -71,6 +89,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_constraint(op.f("fk_client_organisation_verified_by_id_account"), "client_organisation", type_="foreignkey")
+    op.drop_index(op.f("ix_client_organisation_siren"), table_name="client_organisation")
+    for column in ("verified_by_id", "verified_at", "siren", "country"):
+        op.drop_column("client_organisation", column)
     op.drop_constraint(op.f("uq_account_email_skeleton"), "account", type_="unique")
     op.drop_column("account", "email_skeleton")
     op.drop_constraint(op.f("ck_member_profile_precision_known"), "member_profile", type_="check")

@@ -11,7 +11,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
@@ -48,6 +47,7 @@ from app.missions.controllers import (
     ProfileReviewsController,
 )
 from app.missions.deps import dependencies as mission_dependencies
+from app.openapi_ui import assets_router, render_plugins
 from app.settings import Settings, get_settings
 
 API_DESCRIPTION = """
@@ -127,6 +127,7 @@ def create_app(
             StatutesController,
             AssembliesController,
             ProposalsController,
+            assets_router(),
         ],
         dependencies={
             "unit_of_work": Provide(provide_unit_of_work),
@@ -158,7 +159,7 @@ def create_app(
             version=__version__,
             description=API_DESCRIPTION,
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=render_plugins(),
             components=Components(
                 security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),

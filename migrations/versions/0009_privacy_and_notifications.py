@@ -61,9 +61,7 @@ def upgrade() -> None:
 
     # Organisations registered before this revision are unverified: their public missions are
     # listed to members only until an administrator verifies them (POST /organisations/{id}/verify).
-    op.add_column(
-        "client_organisation", sa.Column("country", sa.String(length=2), server_default="FR", nullable=False)
-    )
+    op.add_column("client_organisation", sa.Column("country", sa.String(length=2), server_default="FR", nullable=False))
     op.add_column("client_organisation", sa.Column("siren", sa.String(length=9), nullable=True))
     op.add_column("client_organisation", sa.Column("verified_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("client_organisation", sa.Column("verified_by_id", sa.Uuid(), nullable=True))

@@ -47,6 +47,9 @@ from app.missions.controllers import (
     ProfileReviewsController,
 )
 from app.missions.deps import dependencies as mission_dependencies
+from app.notifications.background import notifications_lifespan
+from app.notifications.controllers import MyNotificationsController, UnsubscribeController
+from app.notifications.deps import dependencies as notification_dependencies
 from app.openapi_ui import assets_router, render_plugins
 from app.settings import Settings, get_settings
 
@@ -78,7 +81,7 @@ def create_app(
                 STORE_NAME, PostgresStore(database.sessionmaker, namespace=STORE_NAME), allow_override=True
             )
         try:
-            async with assemblies_lifespan(app.state, database):
+            async with assemblies_lifespan(app.state, database), notifications_lifespan(app.state, database):
                 yield
         finally:
             await app.state.background.drain()
@@ -127,6 +130,8 @@ def create_app(
             StatutesController,
             AssembliesController,
             ProposalsController,
+            MyNotificationsController,
+            UnsubscribeController,
             assets_router(),
         ],
         dependencies={
@@ -135,6 +140,7 @@ def create_app(
             **account_dependencies,
             **member_dependencies,
             **mission_dependencies,
+            **notification_dependencies,
             **assembly_dependencies,
         },
         middleware=[

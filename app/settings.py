@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     statute_preset: str = Field(default="scop_sarl", validation_alias="COOP_STATUTE_PRESET")
     convocation_notice_days: int = Field(default=15, ge=0, le=365, validation_alias="COOP_CONVOCATION_NOTICE_DAYS")
     reminder_hours_before_close: float = Field(default=24, ge=0, validation_alias="COOP_REMINDER_HOURS")
+    # Marketplace digests: a member on the daily digest gets one when their oldest waiting event is this
+    # old; every process looks for due digests this often.
+    digest_interval_hours: float = Field(default=24, gt=0, validation_alias="COOP_DIGEST_INTERVAL_HOURS")
+    digest_check_seconds: float = Field(default=600, gt=0, validation_alias="COOP_DIGEST_CHECK_SECONDS")
     assembly_tick_seconds: float = Field(default=1.0, gt=0, le=3600, validation_alias="COOP_ASSEMBLY_TICK_SECONDS")
 
     @field_validator("jwt_private_keys", "cors_origins", "trusted_proxies", mode="before")

@@ -19,6 +19,8 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Routes whose query string is written by someone else (an identity provider's redirect adds
 # `iss`, `session_state`...) opt out with this key in their `opt`.
 ALLOW_UNKNOWN_QUERY = "allow_unknown_query"
+# Routes that take a form body by standard (RFC 8058's one-click unsubscribe) opt out of the 415.
+ACCEPTS_FORM = "accepts_form"
 
 
 class UnsupportedMediaType(AppError):
@@ -73,7 +75,8 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
         return
     content_type = request.headers.get("content-type")
     body_name = _body_name(request)
-    if content_type and not _is_json(content_type) and (body_name is not None or await request.body()):
+    accepts_form = request.route_handler.opt.get(ACCEPTS_FORM)
+    if content_type and not _is_json(content_type) and not accepts_form and (body_name or await request.body()):
         raise UnsupportedMediaType(f"Send the body as application/json, not {content_type.split(';')[0][:80]}.")
     if body_name is not None and not (await request.body()).strip():
         raise InvalidInput(

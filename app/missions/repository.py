@@ -308,6 +308,17 @@ class MissionRepository:
     async def seat_engagement(self, seat_id: uuid.UUID) -> Engagement | None:
         return await self.session.scalar(select(Engagement).where(Engagement.seat_id == seat_id))
 
+    async def pending_applicants(self, seat_id: uuid.UUID, keep: uuid.UUID) -> list[uuid.UUID]:
+        """Members whose application to the seat is still pending (they are declined when it fills)."""
+        rows = await self.session.scalars(
+            select(Application.member_id).where(
+                Application.seat_id == seat_id,
+                Application.id != keep,
+                Application.status.in_(("submitted", "shortlisted")),  # type: ignore[attr-defined]
+            )
+        )
+        return list(dict.fromkeys(rows.all()))
+
     async def decline_others(self, seat_id: uuid.UUID, keep: uuid.UUID, at: datetime) -> None:
         await self.session.execute(
             update(Application)

@@ -36,6 +36,7 @@ from app.models import (
     SeatSkill,
     Skill,
 )
+from app.notifications.service import Event, NotificationService
 
 S = MissionStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -88,9 +89,15 @@ class MissionSearch:
 
 
 class MissionService:
-    def __init__(self, unit_of_work: UnitOfWork) -> None:
+    def __init__(self, unit_of_work: UnitOfWork, notifications: NotificationService | None = None) -> None:
         self.repository = MissionRepository(unit_of_work.session)
         self.members = MemberService(unit_of_work)
+        # None where nobody is to be mailed (the demo's fictitious addresses).
+        self._notifications = notifications
+
+    async def _tell(self, account_id: uuid.UUID | None, event: Event, subject: str, body: str) -> None:
+        if self._notifications is not None:
+            await self._notifications.notify(account_id, event, subject, body)
 
     # visibility
 
@@ -279,6 +286,16 @@ class MissionService:
         mission.updated_at = now
         if to == S.DELIVERED:
             mission.delivered_at = now
+        if to == S.STAFFED:
+            team = [e.member_id for e in await self.repository.engagements(mission.id)]
+            for account_id in dict.fromkeys([mission.owner_id, *team]):
+                await self._tell(
+                    account_id,
+                    Event.MISSION_STAFFED,
+                    f"Staffed: {mission.title}",
+                    f'Every seat of "{mission.title}" is filled: the team is complete'
+                    f" ({len(team)} member{'s' if len(team) > 1 else ''}). It starts on {mission.starts_on}.",
+                )
 
     async def transitions(self, viewer: Account, mission_id: uuid.UUID) -> Sequence[MissionTransition]:
         mission = await self.visible(viewer, mission_id)
@@ -307,6 +324,13 @@ class MissionService:
             mission_id=mission.id, seat_id=seat.id, member_id=member.id, message=message, proposed_day_rate_minor=rate
         )
         await self.repository.add(application)
+        await self._tell(
+            mission.owner_id,
+            Event.APPLICATION_RECEIVED,
+            f"New application for {mission.title}",
+            f'{member.display_name} applied to the seat "{seat.title}" of your mission "{mission.title}".\n'
+            f"Read it: GET /api/v1/missions/{mission.id}/applications",
+        )
         return application
 
     async def applications(
@@ -350,11 +374,28 @@ class MissionService:
             raise Conflict(f"The application is {application.status}.")
         if action == "shortlist":
             application.status = ApplicationStatus.SHORTLISTED
+            await self._tell(
+                application.member_id,
+                Event.APPLICATION_SHORTLISTED,
+                f"You are shortlisted for {mission.title}",
+                f'Your application to "{mission.title}" is on the shortlist; the client may come back to you.',
+            )
         elif action == "decline":
             application.status, application.decided_at = ApplicationStatus.DECLINED, now
+            await self._declined(mission, application.member_id)
         else:
             await self._accept(viewer, mission, application, now)
         return application
+
+    async def _declined(self, mission: Mission, member_id: uuid.UUID, *, seat_filled: bool = False) -> None:
+        reason = " The seat went to another member." if seat_filled else ""
+        await self._tell(
+            member_id,
+            Event.APPLICATION_DECLINED,
+            f"Your application to {mission.title}",
+            f'Your application to "{mission.title}" was not retained.{reason}'
+            " Other missions may fit you: GET /api/v1/me/matches",
+        )
 
     async def _accept(self, viewer: Account, mission: Mission, application: Application, now: datetime) -> None:
         if mission.status != S.OPEN:
@@ -376,7 +417,17 @@ class MissionService:
                 ends_on=mission.ends_on,
             )
         )
+        others = await self.repository.pending_applicants(seat.id, application.id)
         await self.repository.decline_others(seat.id, application.id, now)
+        await self._tell(
+            application.member_id,
+            Event.APPLICATION_ACCEPTED,
+            f"Accepted: {mission.title}",
+            f'Your application to the seat "{seat.title}" of "{mission.title}" is accepted, at your proposed'
+            f" day rate. Your engagements: GET /api/v1/me/engagements",
+        )
+        for member_id in others:
+            await self._declined(mission, member_id, seat_filled=True)
         filled = {e.seat_id for e in await self.repository.engagements(mission.id)}
         if all(s.id in filled for s in seats):
             await self._move(mission, S.STAFFED, viewer.id, "every seat filled")
@@ -405,6 +456,12 @@ class MissionService:
         if question is None:
             raise NotFound()
         question.answer, question.answered_by_id, question.answered_at = answer, viewer.id, datetime.now(UTC)
+        await self._tell(
+            question.author_id,
+            Event.QUESTION_ANSWERED,
+            f"Your question about {mission.title} is answered",
+            f"You asked: {question.body[:300]}\n\nThe answer: {answer[:2000]}",
+        )
         return question
 
     # reviews
@@ -456,6 +513,13 @@ class MissionService:
         if review.published_at is not None:
             return
         review.published_at = datetime.now(UTC)
+        await self._tell(
+            review.subject_id,
+            Event.REVIEW_PUBLISHED,
+            "A review about you is published",
+            f"A review of your work on a mission is now public ({review.rating}/5)."
+            f" Read it: GET /api/v1/missions/{review.mission_id}/reviews",
+        )
         if review.skills_seen:
             await self.members.attest_skills(
                 member_id=review.subject_id,

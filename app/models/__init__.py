@@ -62,6 +62,7 @@ from app.models.missions import (
     Review,
     SeatSkill,
 )
+from app.models.notifications import NotificationMode, NotificationPreference, PendingNotification
 
 __all__ = [
     "Account",
@@ -97,8 +98,11 @@ __all__ = [
     "MissionStatus",
     "MissionTransition",
     "MissionVisibility",
+    "NotificationMode",
+    "NotificationPreference",
     "OidcIdentity",
     "OidcLoginAttempt",
+    "PendingNotification",
     "ProfileAvailability",
     "ProfileSkill",
     "Proposal",

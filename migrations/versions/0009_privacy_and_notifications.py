@@ -85,8 +85,40 @@ def upgrade() -> None:
     )
     op.execute(COARSEN_TO_COMMUNE)
 
+    op.create_table(
+        "notification_preference",
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("mode", sa.String(length=16), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint("mode in ('immediate', 'daily', 'off')", name=op.f("ck_notification_preference_mode_known")),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["account.id"],
+            name=op.f("fk_notification_preference_account_id_account"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("account_id", name=op.f("pk_notification_preference")),
+    )
+    op.create_table(
+        "pending_notification",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["account.id"], name=op.f("fk_pending_notification_account_id_account"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_notification")),
+    )
+    op.create_index(op.f("ix_pending_notification_account_id"), "pending_notification", ["account_id"])
+    op.create_index(op.f("ix_pending_notification_created_at"), "pending_notification", ["created_at"])
+
 
 def downgrade() -> None:
+    op.drop_table("pending_notification")
+    op.drop_table("notification_preference")
     op.drop_constraint(op.f("fk_client_organisation_verified_by_id_account"), "client_organisation", type_="foreignkey")
     op.drop_index(op.f("ix_client_organisation_siren"), table_name="client_organisation")
     for column in ("verified_by_id", "verified_at", "siren", "country"):

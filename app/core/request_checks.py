@@ -9,6 +9,7 @@ operation expects). Never looks at what the values mean: that is the schemas' an
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from litestar import Request
@@ -29,17 +30,18 @@ class UnsupportedMediaType(AppError):
     title = "The request body's media type is not supported"
 
 
-_known_query: dict[int, frozenset[str]] = {}
+# Keyed by the handler object itself (weakly): every app built (tests build many) has its own.
+_known_query: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDictionary()
 
 
 def _query_names(request: Request[Any, Any, Any]) -> frozenset[str]:
     handler = request.route_handler
-    names = _known_query.get(id(handler))
+    names = _known_query.get(handler)
     if names is None:
         model = handler.create_kwargs_model(path_parameters=dict.fromkeys(request.path_params))  # type: ignore[arg-type]
         # Dependencies' own query parameters are merged into the handler's by Litestar.
         names = frozenset(param.field_alias for param in model.expected_query_params)
-        _known_query[id(handler)] = names
+        _known_query[handler] = names
     return names
 
 

@@ -24,8 +24,8 @@ from tests.integration.members import matrix_setups as marketplace
 from tests.integration.members.factories import profile_body
 from tests.integration.missions import matrix_rows as missions_rows
 from tests.integration.missions import matrix_setups as missions
-from tests.integration.notifications import matrix_rows as notifications_rows
 from tests.integration.missions.helpers import mission_body
+from tests.integration.notifications import matrix_rows as notifications_rows
 from tests.integration.platform.conftest import assert_problem, operations
 from tests.integration.platform.matrix import (
     ACTOR_ORDER,

@@ -1,4 +1,4 @@
-"""The `coop` command: serve, migrate, demo, create-admin, audit, trustee, version."""
+"""The `coop` command: serve, migrate, demo, create-admin, audit, trustee, notifications, version."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +36,7 @@ from app.db import migrations
 from app.db.engine import Database, open_database
 from app.db.transaction import UnitOfWork
 from app.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_SIZE, load_demo
+from app.notifications.service import send_digests
 from app.settings import InsecureSettingsError, get_settings
 
 cli = typer.Typer(help="Run and administer the cooperative's API.", no_args_is_help=True, add_completion=False)
@@ -228,6 +230,31 @@ def trustee_open_share(
         console.print(f"[red]cannot open this share: {error}[/red]")
         raise typer.Exit(code=1) from error
     typer.echo(share.encode())
+
+
+notifications_cli = typer.Typer(help="Marketplace mails.", no_args_is_help=True)
+cli.add_typer(notifications_cli, name="notifications")
+
+
+@notifications_cli.command("send-digests")
+def send_digests_command(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Send every waiting digest now, not only those a day old")
+    ] = False,
+) -> None:
+    """Send the daily digests that are due (each server process also does it on its own every few minutes)."""
+
+    async def run() -> int:
+        settings = get_settings()
+        async with _database() as database:
+            return await send_digests(
+                database.sessionmaker,
+                settings,
+                build_mailer(settings),
+                older_than=timedelta(0) if everything else None,
+            )
+
+    typer.echo(f"{asyncio.run(run())} digests sent")
 
 
 @cli.command()

@@ -39,12 +39,12 @@ CLIENTS = [
     (
         "Élodie Rousseau",
         "elodie.rousseau@biocoop-lyon.demo",
-        NewOrganisation("Biocoop Lyon Croix-Rousse SAS", "RCS Lyon 812 345 678", "12 rue d'Austerlitz\n69004 Lyon"),
+        NewOrganisation("Biocoop Lyon Croix-Rousse SAS", "RCS Lyon 812 345 676", "12 rue d'Austerlitz\n69004 Lyon"),
     ),
     (
         "Marc Aubert",
         "marc.aubert@mairie-saint-flour.demo",
-        NewOrganisation("Commune de Saint-Flour", "SIRET 211 501 876 00018", "Place d'Armes\n15100 Saint-Flour"),
+        NewOrganisation("Commune de Saint-Flour", "SIRET 211 501 879 00012", "Place d'Armes\n15100 Saint-Flour"),
     ),
 ]
 
@@ -96,6 +96,10 @@ async def load_demo(
                     organisation=organisation,
                 )
                 account.email_verified_at = datetime.now(UTC)
+                demo_admin = await service.repository.get_by_email(ADMIN_EMAIL)
+                if demo_admin is not None and account.client_organisation_id is not None:
+                    # Demo organisations are checked already, so their missions are public at once.
+                    await service.verify_organisation(demo_admin, account.client_organisation_id)
                 created += 1
             progress(name)
         # Profiles for the members, missions from the clients and one brought by a member.

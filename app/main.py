@@ -13,7 +13,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
@@ -39,7 +38,8 @@ from app.core.errors import EXCEPTION_HANDLERS
 from app.core.logging import configure_logging
 from app.core.mail import Mailer, build_mailer
 from app.core.middleware import request_id_middleware
-from app.core.rate_limit import STORE_NAME, auth_rate_limit
+from app.core.rate_limit import STORE_NAME, AuthLimits, auth_rate_limit
+from app.core.request_checks import check_request
 from app.db.engine import Database, open_database
 from app.db.kv_store import PostgresStore
 from app.db.transaction import BackgroundTasks, provide_session, provide_unit_of_work
@@ -50,9 +50,14 @@ from app.missions.controllers import (
     MatchingPolicyController,
     MissionsController,
     MyMissionsController,
+    OrganisationReviewsController,
     ProfileReviewsController,
 )
 from app.missions.deps import dependencies as mission_dependencies
+from app.notifications.background import notifications_lifespan
+from app.notifications.controllers import MyNotificationsController, UnsubscribeController
+from app.notifications.deps import dependencies as notification_dependencies
+from app.openapi_ui import assets_router, render_plugins
 from app.settings import Settings, get_settings
 
 SHUTDOWN_STEP_SECONDS = 3.0
@@ -85,7 +90,7 @@ def create_app(
                 STORE_NAME, PostgresStore(database.sessionmaker, namespace=STORE_NAME), allow_override=True
             )
         try:
-            async with assemblies_lifespan(app.state, database):
+            async with assemblies_lifespan(app.state, database), notifications_lifespan(app.state, database):
                 yield
         finally:
             # Every step bounded: SIGTERM must stop the server in seconds, whatever state it is in
@@ -107,6 +112,8 @@ def create_app(
             "mailer": mailer or build_mailer(settings),
             "oidc_providers": OidcProviders(settings.oidc_providers, settings.public_base_url),
             "background": BackgroundTasks(),
+            # The store is registered in the lifespan (PostgreSQL) or built on first use (Redis).
+            "auth_limits": AuthLimits(settings, lambda: app.stores.get(STORE_NAME)),
         }
     )
 
@@ -131,11 +138,15 @@ def create_app(
             MissionsController,
             MyMissionsController,
             ProfileReviewsController,
+            OrganisationReviewsController,
             MatchingPolicyController,
             StatutesController,
             AssembliesController,
             ProposalsController,
             TrusteeKeyController,
+            MyNotificationsController,
+            UnsubscribeController,
+            assets_router(),
         ],
         dependencies={
             "unit_of_work": Provide(provide_unit_of_work),
@@ -143,12 +154,14 @@ def create_app(
             **account_dependencies,
             **member_dependencies,
             **mission_dependencies,
+            **notification_dependencies,
             **assembly_dependencies,
         },
         middleware=[
             DefineMiddleware(BearerAuthenticationMiddleware, exclude=["^/schema", "^/health"]),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=check_request,
         plugins=[channels],
         lifespan=[lifespan],
         state=state,
@@ -166,7 +179,7 @@ def create_app(
             version=__version__,
             description=API_DESCRIPTION,
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=render_plugins(),
             components=Components(
                 security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),

@@ -71,7 +71,16 @@ class Settings(BaseSettings):
     # asyncpg's prepared statements per connection; 0 behind PgBouncer in transaction pooling mode.
     db_statement_cache_size: int = Field(default=100, ge=0, le=10_000, validation_alias="COOP_DB_STATEMENT_CACHE_SIZE")
     max_body_bytes: int = Field(default=256 * 1024, validation_alias="COOP_MAX_BODY_BYTES")
-    auth_rate_limit_per_minute: int = Field(default=10, ge=1, validation_alias="COOP_AUTH_RATE_LIMIT")
+    # Per client address, auth requests other than sign-in, refresh and sign-out (register, resets...).
+    auth_rate_limit_per_minute: int = Field(default=30, ge=1, validation_alias="COOP_AUTH_RATE_LIMIT")
+    # Sign-in (docs/security.md): free failures per account, then a backoff doubling from 1 s to the cap;
+    # failures per client address in a window, sized so a venue behind one address stays under it.
+    sign_in_free_failures: int = Field(default=5, ge=1, validation_alias="COOP_SIGN_IN_FREE_FAILURES")
+    sign_in_account_window_seconds: int = Field(default=900, ge=60)
+    sign_in_max_backoff_seconds: int = Field(default=900, ge=1)
+    sign_in_address_failures: int = Field(default=100, ge=1, validation_alias="COOP_SIGN_IN_ADDRESS_FAILURES")
+    sign_in_address_window_seconds: int = Field(default=900, ge=60)
+    refresh_per_session_per_minute: int = Field(default=30, ge=1, validation_alias="COOP_REFRESH_PER_SESSION")
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None
@@ -86,6 +95,10 @@ class Settings(BaseSettings):
     statute_preset: str = Field(default="scop_sarl", validation_alias="COOP_STATUTE_PRESET")
     convocation_notice_days: int = Field(default=15, ge=0, le=365, validation_alias="COOP_CONVOCATION_NOTICE_DAYS")
     reminder_hours_before_close: float = Field(default=24, ge=0, validation_alias="COOP_REMINDER_HOURS")
+    # Marketplace digests: a member on the daily digest gets one when their oldest waiting event is this
+    # old; every process looks for due digests this often.
+    digest_interval_hours: float = Field(default=24, gt=0, validation_alias="COOP_DIGEST_INTERVAL_HOURS")
+    digest_check_seconds: float = Field(default=600, gt=0, validation_alias="COOP_DIGEST_CHECK_SECONDS")
     assembly_tick_seconds: float = Field(default=1.0, gt=0, le=3600, validation_alias="COOP_ASSEMBLY_TICK_SECONDS")
     # Derives the election keys of secret votes that have no bureau of scrutineers. Kept out of the
     # database on purpose; defaults to COOP_SECRET_KEY (see docs/assemblies.md, "Secret ballots").

@@ -520,7 +520,7 @@ async def accounts(http: httpx.AsyncClient, dsn: str) -> tuple[dict[str, str], d
             "password": PASSWORD,
             "display_name": "Bench Client",
             "role": "client",
-            "organisation": {"legal_name": "Bench SAS", "registration_number": "RCS 1", "billing_address": "Lyon"},
+            "organisation": {"legal_name": "Bench SAS", "registration_number": "732829320", "billing_address": "Lyon"},
         },
     )
     assert response.status_code == 201, response.text

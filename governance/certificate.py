@@ -165,3 +165,40 @@ def verify(certificate: Certificate | Mapping[str, Any] | str | bytes) -> bool:
             f"recounting gives a different result (differs in: {', '.join(diff) or 'shape'})", code="outcome_mismatch"
         )
     return True
+
+
+def box_differences(box: Result, certificate: Certificate | Mapping[str, Any] | str | bytes) -> list[str]:
+    """What differs between a ballot box, recounted, and the certificate it is published with.
+
+    The certificate must verify first (its hash and recount); then the box must give the same
+    rules, electorate, counted ballots and result: a ballot flipped, added or dropped in the box
+    changes the counted ballots the certificate's hash covers. An empty list means they agree.
+    """
+    cert = certificate if isinstance(certificate, Certificate) else Certificate.from_json(certificate)
+    verify(cert)
+    recounted = certify(box).body
+    return [
+        f"{part} differ"
+        for part in ("rules", "electorate", "ballots", "result")
+        if recounted.get(part) != cert.body.get(part)
+    ]
+
+
+def attendance_lines(offline: Mapping[str, int], certified: Mapping[str, Any]) -> list[str]:
+    """The attendance as the server certified it, and why the file's own count may read otherwise."""
+
+    def text(att: Mapping[str, Any]) -> str:
+        return (
+            f"{att.get('in_person', 0)} in person, {att.get('by_proxy', 0)} by proxy, "
+            f"{att.get('blank_proxies', 0)} blank proxies, {att.get('cancelled_proxies', 0)} proxies cancelled"
+        )
+
+    lines = [f"Attendance (certified, covered by the certificate's hash): {text(certified)}."]
+    keys = ("in_person", "by_proxy", "blank_proxies", "cancelled_proxies")
+    if any(offline.get(k, 0) != certified.get(k, 0) for k in keys):
+        lines.append(
+            f"This file alone reads {text(offline)}: its ballots are the counted ones, after proxies were "
+            "resolved, and do not say who cast them (a secret ballot keeps that apart), so every ballot looks "
+            "cast in person here. The counted ballots are the same; only who brought them is not in the file."
+        )
+    return lines

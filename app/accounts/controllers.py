@@ -32,6 +32,8 @@ from app.accounts.schemas import (
 )
 from app.accounts.service import AccountService, IssuedTokens, NewOrganisation
 from app.core.problems import problems
+from app.core.rate_limit import OWN_LIMITS
+from app.core.request_checks import ALLOW_UNKNOWN_QUERY
 from app.core.schemas import SINGLE_LINE, Limit, Offset, Page
 from app.models import Account, ClientOrganisation, MemberStatus, Role
 from app.settings import Settings
@@ -62,6 +64,10 @@ def organisation_out(organisation: ClientOrganisation) -> OrganisationOut:
         legal_name=organisation.legal_name,
         registration_number=organisation.registration_number,
         billing_address=organisation.billing_address,
+        country=organisation.country,
+        siren=organisation.siren,
+        verified=organisation.verified_at is not None,
+        verified_at=organisation.verified_at,
     )
 
 
@@ -70,7 +76,7 @@ def token_pair(tokens: IssuedTokens) -> TokenPair:
 
 
 class AuthController(Controller):
-    """Registration and sign-in. Rate limited per client address (see docs/operations.md)."""
+    """Registration and sign-in. Rate limited per client address, sign-in per account too (docs/security.md)."""
 
     path = "/api/v1/auth"
     tags = ["auth"]
@@ -87,6 +93,7 @@ class AuthController(Controller):
                 legal_name=data.organisation.legal_name,
                 registration_number=data.organisation.registration_number,
                 billing_address=data.organisation.billing_address,
+                country=data.organisation.country,
             )
             if data.organisation
             else None
@@ -102,17 +109,22 @@ class AuthController(Controller):
 
     @post(
         "/sign-in",
-        opt=PUBLIC,
+        opt={**PUBLIC, OWN_LIMITS: True},
         status_code=HTTP_200_OK,
         summary="Exchange email and password for an access token and a refresh token",
         responses=problems(400, 401, 413, 429),
     )
-    async def sign_in(self, data: JSONBody[SignInInput], accounts: NamedDependency[AccountService]) -> TokenPair:
-        return token_pair(await accounts.sign_in(email=data.email, password=data.password))
+    async def sign_in(
+        self,
+        data: JSONBody[SignInInput],
+        accounts: NamedDependency[AccountService],
+        client_address: NamedDependency[str],
+    ) -> TokenPair:
+        return token_pair(await accounts.sign_in(email=data.email, password=data.password, address=client_address))
 
     @post(
         "/refresh",
-        opt=PUBLIC,
+        opt={**PUBLIC, OWN_LIMITS: True},
         status_code=HTTP_200_OK,
         summary="Rotate a refresh token; reusing an old one ends the whole session",
         responses=problems(400, 401, 413, 429),
@@ -124,8 +136,9 @@ class AuthController(Controller):
         "/sign-out",
         status_code=HTTP_204_NO_CONTENT,
         guards=[signed_in],
-        summary="End the current session (its access and refresh tokens stop working)",
-        responses=problems(401, 429),
+        opt={OWN_LIMITS: True},  # never limited: ending a session must always work
+        summary="End the current session (its access and refresh tokens stop working); never rate limited",
+        responses=problems(401),
     )
     async def sign_out(self, request: Request[Account, Any, State], accounts: NamedDependency[AccountService]) -> None:
         await accounts.sign_out(request.auth.session_id)
@@ -222,7 +235,8 @@ class AuthController(Controller):
         summary="Finish signing in with an OpenID Connect provider; answers with tokens",
         description="Must come from the browser that called `start` (it carries the binding cookie set there).",
         responses=problems(400, 401, 404, 409, 429, 502),
-        opt=PUBLIC,
+        # Providers add parameters of their own to the redirect (`iss`, `session_state`...).
+        opt={**PUBLIC, ALLOW_UNKNOWN_QUERY: True},
     )
     async def oidc_callback(
         self,
@@ -321,3 +335,19 @@ class OrganisationsController(Controller):
         accounts: NamedDependency[AccountService],
     ) -> OrganisationOut:
         return organisation_out(await accounts.get_visible_organisation(current_account, organisation_id))
+
+    @post(
+        "/{organisation_id:uuid}/verify",
+        status_code=HTTP_200_OK,
+        guards=[admin_only],
+        summary="Record that an administrator checked the organisation (administrators): its missions go public",
+        description="Until then a client's public missions are listed to admitted members only.",
+        responses=problems(400, 401, 403, 404),
+    )
+    async def verify_organisation(
+        self,
+        organisation_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        accounts: NamedDependency[AccountService],
+    ) -> OrganisationOut:
+        return organisation_out(await accounts.verify_organisation(current_account, organisation_id))

@@ -22,6 +22,7 @@ async def provide_account_service(unit_of_work: NamedDependency[UnitOfWork], sta
         signing_keys=state.signing_keys,
         mailer=state.mailer,
         oidc=state.oidc_providers,
+        limits=state.auth_limits,
     )
 
 
@@ -30,6 +31,11 @@ async def provide_current_account(request: Request) -> Account:
     if account is None:
         raise NotAuthenticated()
     return account
+
+
+async def provide_client_address(request: Request, state: State) -> str:
+    """The caller's address as rate limits key it (trusted proxies honoured)."""
+    return state.auth_limits.address(request)
 
 
 async def provide_oidc_providers(state: State) -> OidcProviders:
@@ -44,5 +50,6 @@ dependencies = {
     "accounts": Provide(provide_account_service),
     "current_account": Provide(provide_current_account),
     "oidc_providers": Provide(provide_oidc_providers),
+    "client_address": Provide(provide_client_address),
     "settings": Provide(provide_settings),
 }

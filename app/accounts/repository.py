@@ -66,6 +66,10 @@ class AccountRepository:
         found = await self.session.scalar(select(func.count()).where(Account.email == email))
         return bool(found)
 
+    async def skeleton_exists(self, skeleton: str) -> bool:
+        found = await self.session.scalar(select(func.count()).where(Account.email_skeleton == skeleton))
+        return bool(found)
+
     async def list_accounts(self, *, role: str | None, limit: int, offset: int) -> tuple[Sequence[Account], int]:
         query = select(Account)
         count = select(func.count()).select_from(Account)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -13,8 +13,10 @@ from app.core.schemas import Address, EmailText, Input, Name, PasswordText, Shor
 
 class OrganisationInput(Input):
     legal_name: ShortText
+    # In France the SIREN (9 digits) or SIRET (14), checked; "RCS Lyon 812 345 676" works too.
     registration_number: ShortText
     billing_address: Address
+    country: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")] = "FR"
 
 
 class RegisterInput(Input):
@@ -67,6 +69,10 @@ class OrganisationOut(msgspec.Struct, kw_only=True):
     legal_name: str
     registration_number: str
     billing_address: str
+    country: str
+    siren: str | None
+    verified: bool
+    verified_at: datetime | None
 
 
 class AccountOut(msgspec.Struct, kw_only=True):

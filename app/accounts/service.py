@@ -11,14 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from email_validator import EmailNotValidError, validate_email
+from stdnum.fr import siren, siret
 
+from app.accounts.addresses import email_skeleton, normalise_email
 from app.accounts.oidc import OidcProviders, VerifiedIdentity
 from app.accounts.passwords import Passwords
 from app.accounts.repository import AccountRepository
 from app.accounts.tokens import AccessClaims, SigningKeys, hash_opaque_token, new_opaque_token
 from app.core.errors import (
     Conflict,
+    EmailLookalike,
     EmailTaken,
     Forbidden,
     InvalidCredentials,
@@ -28,6 +30,7 @@ from app.core.errors import (
     RefreshTokenReused,
 )
 from app.core.mail import Mail, Mailer
+from app.core.rate_limit import AuthLimits
 from app.db.transaction import UnitOfWork
 from app.models import (
     Account,
@@ -43,14 +46,6 @@ from app.models import (
 from app.settings import Settings
 
 
-def normalise_email(raw: str) -> str:
-    try:
-        checked = validate_email(raw.strip(), check_deliverability=False)
-    except EmailNotValidError as error:
-        raise InvalidInput.field("email", str(error)) from error
-    return checked.normalized.lower()
-
-
 @dataclass(frozen=True)
 class IssuedTokens:
     access_token: str
@@ -63,6 +58,20 @@ class NewOrganisation:
     legal_name: str
     registration_number: str
     billing_address: str
+    country: str = "FR"
+
+
+def french_siren(registration_number: str) -> str:
+    """The SIREN in a French registration number (a SIREN, a SIRET, or an RCS mention), check digits verified."""
+    digits = "".join(char for char in registration_number if char.isdigit())
+    if len(digits) == 14 and siret.is_valid(digits):
+        return siret.to_siren(digits)
+    if len(digits) == 9 and siren.is_valid(digits):
+        return digits
+    raise InvalidInput.field(
+        "organisation.registration_number",
+        "A French organisation gives its SIREN (9 digits) or SIRET (14 digits); this one's check digit is wrong.",
+    )
 
 
 class AccountService:
@@ -74,6 +83,7 @@ class AccountService:
         signing_keys: SigningKeys,
         mailer: Mailer,
         oidc: OidcProviders | None = None,
+        limits: AuthLimits | None = None,
     ) -> None:
         self.repository = AccountRepository(unit_of_work.session)
         self._unit_of_work = unit_of_work
@@ -82,6 +92,7 @@ class AccountService:
         self._signing_keys = signing_keys
         self._mailer = mailer
         self._oidc = oidc
+        self._limits = limits
 
     # registration and administration
 
@@ -101,6 +112,8 @@ class AccountService:
             raise InvalidInput.field("organisation", "A client acts for an organisation: give its details.")
         if role is Role.MEMBER and organisation is not None:
             raise InvalidInput.field("organisation", "Members register as themselves, without organisation.")
+        if organisation is not None and organisation.country == "FR":
+            french_siren(organisation.registration_number)
         await self._passwords.check_strength(password, user_inputs=[email, display_name])
         if await self.repository.email_exists(email):
             raise EmailTaken()
@@ -125,16 +138,24 @@ class AccountService:
         organisation: NewOrganisation | None,
         password_hash: str | None,
     ) -> Account:
+        skeleton = email_skeleton(email)
+        if await self.repository.skeleton_exists(skeleton):
+            # Another account's address reads the same (a Cyrillic a for a Latin one, rn for m...):
+            # refused, or a look-alike could pass for someone else in every list and mail.
+            raise EmailLookalike()
         organisation_row = None
         if organisation is not None:
             organisation_row = ClientOrganisation(
                 legal_name=organisation.legal_name,
                 registration_number=organisation.registration_number,
                 billing_address=organisation.billing_address,
+                country=organisation.country,
+                siren=french_siren(organisation.registration_number) if organisation.country == "FR" else None,
             )
             await self.repository.add(organisation_row)
         account = Account(
             email=email,
+            email_skeleton=skeleton,
             display_name=display_name,
             password_hash=password_hash,
             role=role.value,
@@ -161,6 +182,14 @@ class AccountService:
             raise NotFound()
         return organisation
 
+    async def verify_organisation(self, admin: Account, organisation_id: uuid.UUID) -> ClientOrganisation:
+        organisation = await self.repository.get_organisation(organisation_id)
+        if organisation is None:
+            raise NotFound()
+        if organisation.verified_at is None:
+            organisation.verified_at, organisation.verified_by_id = datetime.now(UTC), admin.id
+        return organisation
+
     async def list_accounts(self, *, role: Role | None, limit: int, offset: int) -> tuple[Sequence[Account], int]:
         return await self.repository.list_accounts(role=role.value if role else None, limit=limit, offset=offset)
 
@@ -182,16 +211,26 @@ class AccountService:
 
     # sign-in and sessions
 
-    async def sign_in(self, *, email: str, password: str) -> IssuedTokens:
+    async def sign_in(self, *, email: str, password: str, address: str = "unknown") -> IssuedTokens:
+        """`address`: the client's (rate-limit key); failures count per account and per address."""
+        typed = email
         try:
             email = normalise_email(email)
         except InvalidInput:
             email = ""
+        # Limits key on what was typed, normalised when it can be: unknown addresses back off too.
+        account_key = email or typed.strip().lower()
+        if self._limits is not None:
+            await self._limits.check_sign_in(account_key, address)
         account = await self.repository.get_by_email(email) if email else None
         # Verify even when the account is missing, so timing does not tell which emails exist.
         valid = await self._passwords.verify(account.password_hash if account else None, password)
         if account is None or not valid or account.disabled_at is not None:
+            if self._limits is not None:
+                await self._limits.sign_in_failed(account_key, address)
             raise InvalidCredentials()
+        if self._limits is not None:
+            await self._limits.sign_in_succeeded(account_key)
         if account.password_hash and self._passwords.needs_rehash(account.password_hash):
             account.password_hash = await self._passwords.hash(password)
         return await self._open_session(account)
@@ -234,6 +273,8 @@ class AccountService:
             raise RefreshTokenReused("This refresh token was already used; the session has been ended.")
         if token.expires_at <= now or session.expires_at <= now:
             raise InvalidToken()
+        if self._limits is not None:
+            await self._limits.refreshed(str(session.id))
         account = await self.repository.get(session.account_id)
         if account is None or account.disabled_at is not None:
             raise InvalidToken()

@@ -36,6 +36,7 @@ class AppError(Exception):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = errors
+        self.headers: dict[str, str] | None = None  # e.g. Retry-After on a 429
 
     @classmethod
     def problem_type(cls) -> str:
@@ -80,6 +81,11 @@ class Forbidden(AppError):
     title = "You are not allowed to do this"
 
 
+class EmailNotVerified(Forbidden):
+    slug = "email-not-verified"
+    title = "This needs a verified email address"
+
+
 class NotFound(AppError):
     status_code = 404
     slug = "not-found"
@@ -95,6 +101,11 @@ class Conflict(AppError):
 class EmailTaken(Conflict):
     slug = "email-taken"
     title = "An account with this email already exists"
+
+
+class EmailLookalike(Conflict):
+    slug = "email-lookalike"
+    title = "An account with an address that looks the same already exists"
 
 
 class WeakPassword(AppError):
@@ -160,6 +171,7 @@ def app_error_handler(request: Request, exc: AppError) -> Response[dict[str, Any
         detail=exc.detail,
         request=request,
         errors=exc.errors,
+        headers=exc.headers,
     )
 
 

@@ -16,6 +16,7 @@ from app.core.errors import InvalidInput
 from app.core.problems import problems
 from app.core.schemas import SINGLE_LINE, Limit, Offset, Page
 from app.members.guards import admitted_member_or_admin
+from app.members.location import distance_band
 from app.members.schemas import (
     AttestationOut,
     AvailabilityOut,
@@ -100,6 +101,7 @@ def profile_out(view: ProfileView) -> ProfileOut:
         postal_code=profile.postal_code,
         region=profile.region,
         country=profile.country,
+        location_precision=profile.location_precision,
         work_mode=profile.work_mode,
         travel_km=profile.travel_km,
         links=[LinkOut(kind=item["kind"], url=item["url"]) for item in profile.links],
@@ -137,7 +139,7 @@ def summary_out(row: Any, skills: list[tuple[Any, ...]]) -> ProfileSummaryOut:
             for slug, name, level, attestations in skills[:12]
         ],
         relevance=round(float(row.relevance), 4) if row.relevance is not None else None,
-        distance_km=round(float(row.distance_km), 1) if row.distance_km is not None else None,
+        distance_band=distance_band(float(row.distance_km)) if row.distance_km is not None else None,
     )
 
 

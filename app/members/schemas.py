@@ -68,6 +68,8 @@ class ProfileInput(Input, kw_only=True):
     country: Country = "FR"
     latitude: Latitude | None = None
     longitude: Longitude | None = None
+    # Only the centre of this grid cell is kept and used (never the point given above).
+    location_precision: Literal["commune", "departement", "none"] = "commune"
     work_mode: WorkModeText
     travel_km: Annotated[int, msgspec.Meta(ge=0, le=20_000)] = 0
     links: Annotated[list[LinkInput], msgspec.Meta(max_length=10)] = []
@@ -161,6 +163,7 @@ class ProfileOut(msgspec.Struct, kw_only=True):
     postal_code: str
     region: str
     country: str
+    location_precision: str
     work_mode: str
     travel_km: int
     links: list[LinkOut]
@@ -193,4 +196,5 @@ class ProfileSummaryOut(msgspec.Struct, kw_only=True):
     available_from: date | None
     skills: list[SkillBrief]
     relevance: float | None
-    distance_km: float | None
+    # A band ("10-25 km"), never a figure: see docs/marketplace.md on location privacy.
+    distance_band: str | None

@@ -18,6 +18,7 @@ from typing import Any
 
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.db.transaction import UnitOfWork
+from app.members.location import published_point
 from app.members.repository import MemberRepository, ProfileFilters, build_tsquery
 from app.members.schemas import ProfileInput
 from app.models import (
@@ -152,8 +153,8 @@ class MemberService:
         profile.postal_code = data.postal_code
         profile.region = data.region
         profile.country = data.country
-        profile.latitude = data.latitude
-        profile.longitude = data.longitude
+        profile.location_precision = data.location_precision
+        profile.latitude, profile.longitude = published_point(data.latitude, data.longitude, data.location_precision)
         profile.work_mode = data.work_mode
         profile.travel_km = data.travel_km
         profile.languages = [{"code": language.code, "level": language.level} for language in data.languages]

@@ -17,6 +17,7 @@ from app.core.problems import problems
 from app.core.schemas import Limit, Offset, Page
 from app.members.controllers import SearchText, ShortFilter, SkillFilters, WorkModes
 from app.members.guards import client_or_admitted_member
+from app.members.location import distance_band
 from app.missions.matching import Score
 from app.missions.schemas import (
     AnswerInput,
@@ -28,6 +29,8 @@ from app.missions.schemas import (
     MissionMatchOut,
     MissionOut,
     MissionSummaryOut,
+    MyApplicationOut,
+    MyEngagementOut,
     PolicyInput,
     PolicyOut,
     QuestionInput,
@@ -45,6 +48,7 @@ from app.missions.service import MissionSearch, MissionService, MissionView
 from app.models import Account, Application, MarketplacePolicy, Mission, MissionQuestion, Review
 
 ListedStatus = Literal["open", "staffed", "in_progress", "delivered", "closed"]
+ApplicationStatusText = Literal["submitted", "shortlisted", "accepted", "declined", "withdrawn"]
 
 
 def mission_out(view: MissionView) -> MissionOut:
@@ -69,6 +73,7 @@ def mission_out(view: MissionView) -> MissionOut:
         country=mission.country,
         work_mode=mission.work_mode,
         visibility=mission.visibility,
+        listed_publicly=view.listed_publicly,
         status=mission.status,
         seats=[
             SeatOut(
@@ -90,7 +95,7 @@ def mission_out(view: MissionView) -> MissionOut:
                 id=e.id,
                 seat_id=e.seat_id,
                 member_id=e.member_id,
-                day_rate_minor=e.day_rate_minor,
+                day_rate_minor=None if e.id in view.hidden_rates else e.day_rate_minor,
                 days=e.days,
                 starts_on=e.starts_on,
                 ends_on=e.ends_on,
@@ -175,7 +180,7 @@ def score_out(score: Score) -> ScoreOut:
         rate=score.rate,
         distance=score.distance,
         local=score.local,
-        distance_km=score.distance_km,
+        distance_band=distance_band(score.distance_km),
         notes=score.notes,
     )
 
@@ -322,8 +327,11 @@ class MissionsController(Controller):
         mission_id: MissionId,
         current_account: NamedDependency[Account],
         missions: NamedDependency[MissionService],
-    ) -> list[ApplicationOut]:
-        return [application_out(row) for row in await missions.applications(current_account, mission_id)]
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> Page[ApplicationOut]:
+        rows, total = await missions.applications(current_account, mission_id, limit, offset)
+        return Page(items=[application_out(row) for row in rows], total=total, limit=limit, offset=offset)
 
     @post(
         "/{mission_id:uuid}/applications",
@@ -422,8 +430,11 @@ class MissionsController(Controller):
         mission_id: MissionId,
         missions: NamedDependency[MissionService],
         viewer: NamedDependency[Account | None],
-    ) -> list[QuestionOut]:
-        return [question_out(row) for row in await missions.questions(viewer, mission_id)]
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> Page[QuestionOut]:
+        rows, total = await missions.questions(viewer, mission_id, limit, offset)
+        return Page(items=[question_out(row) for row in rows], total=total, limit=limit, offset=offset)
 
     @post(
         "/{mission_id:uuid}/questions",
@@ -467,8 +478,11 @@ class MissionsController(Controller):
         mission_id: MissionId,
         missions: NamedDependency[MissionService],
         viewer: NamedDependency[Account | None],
-    ) -> list[ReviewOut]:
-        return [review_out(row, title) for row, title in await missions.mission_reviews(viewer, mission_id)]
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> Page[ReviewOut]:
+        rows, total = await missions.mission_reviews(viewer, mission_id, limit, offset)
+        return Page(items=[review_out(row, title) for row, title in rows], total=total, limit=limit, offset=offset)
 
     @post(
         "/{mission_id:uuid}/reviews",
@@ -506,10 +520,13 @@ class MissionsController(Controller):
         current_account: NamedDependency[Account],
         missions: NamedDependency[MissionService],
         seat_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=50)] = 10,
-    ) -> list[SeatMatchesOut]:
-        results = await missions.matches_for_mission(current_account, mission_id, seat_id, limit)
-        return [
+        candidates: Annotated[int, QueryParameter(ge=1, le=50, description="Candidates per seat")] = 10,
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> Page[SeatMatchesOut]:
+        results = await missions.matches_for_mission(current_account, mission_id, seat_id, candidates)
+        page = results[offset : offset + limit]
+        items = [
             SeatMatchesOut(
                 seat_id=result.seat.id,
                 seat_title=result.seat.title,
@@ -527,8 +544,9 @@ class MissionsController(Controller):
                     for profile, score in result.candidates
                 ],
             )
-            for result in results
+            for result in page
         ]
+        return Page(items=items, total=len(results), limit=limit, offset=offset)
 
 
 class MyMissionsController(Controller):
@@ -566,8 +584,10 @@ class MyMissionsController(Controller):
         current_account: NamedDependency[Account],
         missions: NamedDependency[MissionService],
         limit: Annotated[int, QueryParameter(ge=1, le=50)] = 10,
-    ) -> list[MissionMatchOut]:
-        return [
+        offset: Offset = 0,
+    ) -> Page[MissionMatchOut]:
+        ranked, total = await missions.matches_for_member(current_account, limit, offset)
+        items = [
             MissionMatchOut(
                 mission_id=mission.id,
                 seat_id=seat.id,
@@ -579,8 +599,58 @@ class MyMissionsController(Controller):
                 ends_on=mission.ends_on,
                 score=score_out(score),
             )
-            for mission, seat, score in await missions.matches_for_member(current_account, limit)
+            for mission, seat, score in ranked
         ]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    @get(
+        "/applications",
+        guards=[signed_in],
+        summary="Your applications, newest first, with each mission's title",
+        responses=problems(400, 401),
+    )
+    async def my_applications(
+        self,
+        current_account: NamedDependency[Account],
+        missions: NamedDependency[MissionService],
+        status: Annotated[ApplicationStatusText | None, QueryParameter()] = None,
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> Page[MyApplicationOut]:
+        rows, total = await missions.my_applications(current_account, status, limit, offset)
+        items = [MyApplicationOut(application=application_out(row), mission_title=title) for row, title in rows]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    @get(
+        "/engagements",
+        guards=[signed_in],
+        summary="The seats you were staffed on, with each mission's title and status",
+        responses=problems(400, 401),
+    )
+    async def my_engagements(
+        self,
+        current_account: NamedDependency[Account],
+        missions: NamedDependency[MissionService],
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> Page[MyEngagementOut]:
+        rows, total = await missions.my_engagements(current_account, limit, offset)
+        items = [
+            MyEngagementOut(
+                id=e.id,
+                mission_id=mission.id,
+                mission_title=mission.title,
+                mission_status=mission.status,
+                seat_id=e.seat_id,
+                day_rate_minor=e.day_rate_minor,
+                currency=mission.currency,
+                days=e.days,
+                starts_on=e.starts_on,
+                ends_on=e.ends_on,
+            )
+            for e, mission in rows
+        ]
+        return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 def _summary(mission: Mission, seats: int, open_seats: int) -> MissionSummaryOut:
@@ -622,6 +692,28 @@ class ProfileReviewsController(Controller):
         offset: Offset = 0,
     ) -> Page[ReviewOut]:
         rows, total = await missions.profile_reviews(viewer, account_id, limit, offset)
+        return Page(items=[review_out(row, title) for row, title in rows], total=total, limit=limit, offset=offset)
+
+
+class OrganisationReviewsController(Controller):
+    path = "/api/v1/organisations"
+    tags = ["missions"]
+
+    @get(
+        "/{organisation_id:uuid}/reviews",
+        guards=[signed_in],
+        summary="Published reviews about a client organisation on its missions (admitted members, its people, admins)",
+        responses=problems(400, 401, 404),
+    )
+    async def organisation_reviews(
+        self,
+        organisation_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        missions: NamedDependency[MissionService],
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> Page[ReviewOut]:
+        rows, total = await missions.organisation_reviews(current_account, organisation_id, limit, offset)
         return Page(items=[review_out(row, title) for row, title in rows], total=total, limit=limit, offset=offset)
 
 

@@ -220,7 +220,7 @@ MISSIONS = [
         },
         [
             ("Développeur·se back-end Django", [("django", 4), ("postgresql", 3)], 25),
-            ("Designer UX/UI", [("ux-design", 4), ("ui-design", 3)], 8),
+            ("Designer UX/UI", [("ux-design", 4), ("ui-design", 3)], 5),
         ],
     ),
     DemoMission(

@@ -6,10 +6,13 @@ from litestar.di import NamedDependency, Provide
 
 from app.db.transaction import UnitOfWork
 from app.missions.service import MissionService
+from app.notifications.service import NotificationService
 
 
-async def provide_mission_service(unit_of_work: NamedDependency[UnitOfWork]) -> MissionService:
-    return MissionService(unit_of_work)
+async def provide_mission_service(
+    unit_of_work: NamedDependency[UnitOfWork], notifications: NamedDependency[NotificationService]
+) -> MissionService:
+    return MissionService(unit_of_work, notifications)
 
 
 dependencies = {"missions": Provide(provide_mission_service)}

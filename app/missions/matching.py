@@ -28,6 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from app.members.location import distance_band
+
 WEIGHTS = {"skill_fit": 0.45, "availability": 0.20, "rate": 0.15, "distance": 0.20}
 MAX_LOCAL_WEIGHT = 0.25
 DECLARED_CREDIT = 0.85
@@ -81,7 +83,7 @@ class Score:
     rate: float
     distance: float
     local: float | None  # only when territorial fairness is on
-    distance_km: float | None
+    distance_km: float | None  # between published points; answered only as a band (see location.py)
     notes: list[str] = field(default_factory=list)
 
 
@@ -180,7 +182,7 @@ def proximity(need: Need, candidate: Candidate, km: float | None, notes: list[st
         reach = max(candidate.travel_km, 1)
         on_site = 1.0 if km <= reach else max(0.0, 1.0 - (km - reach) / reach)
         if km > reach:
-            notes.append(f"{round(km)} km away, travels {candidate.travel_km} km")
+            notes.append(f"{distance_band(km)} away, travels {candidate.travel_km} km")
     elif _same(need.region, candidate.region):
         on_site = 0.8
     elif _same(need.country, candidate.country):

@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.members.repository import tsquery_sql
 from app.models import (
+    Account,
     Application,
+    ClientOrganisation,
     Engagement,
     MarketplacePolicy,
     Mission,
@@ -43,11 +45,18 @@ class MissionFilters:
     sort: str = "relevance"
     limit: int = 20
     offset: int = 0
+    # Anonymous visitors and clients: a client's mission only once its organisation is verified.
+    verified_organisations_only: bool = False
 
 
 def mission_search_sql(filters: MissionFilters) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {"visibilities": list(filters.visibilities), "statuses": list(filters.statuses)}
     where = ["m.visibility = any(:visibilities)", "m.status = any(:statuses)"]
+    if filters.verified_organisations_only:
+        where.append(
+            "(m.client_organisation_id is null or exists (select 1 from client_organisation o"
+            " where o.id = m.client_organisation_id and o.verified_at is not null))"
+        )
     relevance = "null::real"
     if filters.tsquery:
         params["tsquery"] = filters.tsquery
@@ -235,6 +244,55 @@ class MissionRepository:
         rows = await self.session.scalars(query.order_by(Application.created_at, Application.id))
         return rows.all()
 
+    async def applications_page(
+        self, mission_id: uuid.UUID, member_id: uuid.UUID | None, limit: int, offset: int
+    ) -> tuple[Sequence[Application], int]:
+        conditions = [Application.mission_id == mission_id]
+        if member_id is not None:
+            conditions.append(Application.member_id == member_id)
+        rows = await self.session.scalars(
+            select(Application)
+            .where(*conditions)
+            .order_by(Application.created_at, Application.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        total = await self.session.scalar(select(func.count()).select_from(Application).where(*conditions))
+        return rows.all(), int(total or 0)
+
+    async def applications_of(
+        self, member_id: uuid.UUID, status: str | None, limit: int, offset: int
+    ) -> tuple[list[tuple[Application, str]], int]:
+        conditions = [Application.member_id == member_id]
+        if status is not None:
+            conditions.append(Application.status == status)
+        rows = await self.session.execute(
+            select(Application, Mission.title)
+            .join(Mission, Mission.id == Application.mission_id)
+            .where(*conditions)
+            .order_by(Application.created_at.desc(), Application.id)  # type: ignore[attr-defined]
+            .limit(limit)
+            .offset(offset)
+        )
+        total = await self.session.scalar(select(func.count()).select_from(Application).where(*conditions))
+        return [(row[0], row[1]) for row in rows], int(total or 0)
+
+    async def engagements_of(
+        self, member_id: uuid.UUID, limit: int, offset: int
+    ) -> tuple[list[tuple[Engagement, Mission]], int]:
+        rows = await self.session.execute(
+            select(Engagement, Mission)
+            .join(Mission, Mission.id == Engagement.mission_id)
+            .where(Engagement.member_id == member_id)
+            .order_by(Engagement.starts_on.desc(), Engagement.id)  # type: ignore[attr-defined]
+            .limit(limit)
+            .offset(offset)
+        )
+        total = await self.session.scalar(
+            select(func.count()).select_from(Engagement).where(Engagement.member_id == member_id)
+        )
+        return [(row[0], row[1]) for row in rows], int(total or 0)
+
     async def live_application_exists(self, seat_id: uuid.UUID, member_id: uuid.UUID) -> bool:
         found = await self.session.scalar(
             select(func.count())
@@ -249,6 +307,17 @@ class MissionRepository:
 
     async def seat_engagement(self, seat_id: uuid.UUID) -> Engagement | None:
         return await self.session.scalar(select(Engagement).where(Engagement.seat_id == seat_id))
+
+    async def pending_applicants(self, seat_id: uuid.UUID, keep: uuid.UUID) -> list[uuid.UUID]:
+        """Members whose application to the seat is still pending (they are declined when it fills)."""
+        rows = await self.session.scalars(
+            select(Application.member_id).where(
+                Application.seat_id == seat_id,
+                Application.id != keep,
+                Application.status.in_(("submitted", "shortlisted")),  # type: ignore[attr-defined]
+            )
+        )
+        return list(dict.fromkeys(rows.all()))
 
     async def decline_others(self, seat_id: uuid.UUID, keep: uuid.UUID, at: datetime) -> None:
         await self.session.execute(
@@ -271,13 +340,17 @@ class MissionRepository:
 
     # questions
 
-    async def questions(self, mission_id: uuid.UUID) -> Sequence[MissionQuestion]:
+    async def questions(self, mission_id: uuid.UUID, limit: int, offset: int) -> tuple[Sequence[MissionQuestion], int]:
+        condition = MissionQuestion.mission_id == mission_id
         rows = await self.session.scalars(
             select(MissionQuestion)
-            .where(MissionQuestion.mission_id == mission_id)
+            .where(condition)
             .order_by(MissionQuestion.created_at, MissionQuestion.id)
+            .limit(limit)
+            .offset(offset)
         )
-        return rows.all()
+        total = await self.session.scalar(select(func.count()).select_from(MissionQuestion).where(condition))
+        return rows.all(), int(total or 0)
 
     async def get_question(self, mission_id: uuid.UUID, question_id: uuid.UUID) -> MissionQuestion | None:
         return await self.session.scalar(
@@ -303,7 +376,13 @@ class MissionRepository:
             )
         )
 
-    async def due_reviews(self, *, mission_id: uuid.UUID | None = None, subject_id: uuid.UUID | None = None):
+    async def due_reviews(
+        self,
+        *,
+        mission_id: uuid.UUID | None = None,
+        subject_id: uuid.UUID | None = None,
+        organisation_id: uuid.UUID | None = None,
+    ):
         """Unpublished reviews whose mission was delivered 14 days ago or more (locked for publication)."""
         query = (
             select(Review)
@@ -318,16 +397,63 @@ class MissionRepository:
             query = query.where(Review.mission_id == mission_id)
         if subject_id is not None:
             query = query.where(Review.subject_id == subject_id)
+        if organisation_id is not None:
+            query = query.where(
+                Mission.client_organisation_id == organisation_id, Review.subject_id == Mission.owner_id
+            )
         return (await self.session.scalars(query)).all()
 
-    async def reviews_of_mission(self, mission_id: uuid.UUID) -> list[tuple[Review, str]]:
+    async def reviews_of_mission(
+        self, mission_id: uuid.UUID, author_id: uuid.UUID | None, limit: int, offset: int
+    ) -> tuple[list[tuple[Review, str]], int]:
+        """Published reviews of the mission, and `author_id`'s own unpublished ones."""
+        visible = Review.published_at.is_not(None)  # type: ignore[union-attr]
+        if author_id is not None:
+            visible = or_(visible, Review.author_id == author_id)
+        conditions = (Review.mission_id == mission_id, visible)
         rows = await self.session.execute(
             select(Review, Mission.title)
             .join(Mission, Mission.id == Review.mission_id)
-            .where(Review.mission_id == mission_id)
+            .where(*conditions)
             .order_by(Review.created_at, Review.id)
+            .limit(limit)
+            .offset(offset)
         )
-        return [(row[0], row[1]) for row in rows]
+        total = await self.session.scalar(select(func.count()).select_from(Review).where(*conditions))
+        return [(row[0], row[1]) for row in rows], int(total or 0)
+
+    async def organisation_verified(self, organisation_id: uuid.UUID) -> bool:
+        organisation = await self.session.get(ClientOrganisation, organisation_id)
+        return organisation is not None and organisation.verified_at is not None
+
+    async def email_verified(self, account_id: uuid.UUID) -> bool:
+        account = await self.session.get(Account, account_id)
+        return account is not None and account.email_verified_at is not None
+
+    async def organisation_exists(self, organisation_id: uuid.UUID) -> bool:
+        return await self.session.get(ClientOrganisation, organisation_id) is not None
+
+    async def published_reviews_of_organisation(
+        self, organisation_id: uuid.UUID, limit: int, offset: int
+    ) -> tuple[list[tuple[Review, str]], int]:
+        """Published reviews whose subject is the client side of one of the organisation's missions."""
+        conditions = (
+            Mission.client_organisation_id == organisation_id,
+            Review.subject_id == Mission.owner_id,
+            Review.published_at.is_not(None),  # type: ignore[union-attr]
+        )
+        rows = await self.session.execute(
+            select(Review, Mission.title)
+            .join(Mission, Mission.id == Review.mission_id)
+            .where(*conditions)
+            .order_by(Review.published_at.desc(), Review.id)  # type: ignore[union-attr]
+            .limit(limit)
+            .offset(offset)
+        )
+        total = await self.session.scalar(
+            select(func.count()).select_from(Review).join(Mission, Mission.id == Review.mission_id).where(*conditions)
+        )
+        return [(row[0], row[1]) for row in rows], int(total or 0)
 
     async def published_reviews_of(self, subject_id: uuid.UUID, limit: int, offset: int):
         condition = (Review.subject_id == subject_id, Review.published_at.is_not(None))  # type: ignore[union-attr]

@@ -93,7 +93,8 @@ class EngagementOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     seat_id: uuid.UUID
     member_id: uuid.UUID
-    day_rate_minor: int
+    # None for a teammate's engagement: rates are between the member, the client side and administrators.
+    day_rate_minor: int | None
     days: int | None
     starts_on: date
     ends_on: date
@@ -129,6 +130,9 @@ class MissionOut(msgspec.Struct, kw_only=True):
     country: str
     work_mode: str
     visibility: str
+    # False while a public mission's client organisation awaits an administrator's verification:
+    # admitted members see it, anonymous visitors and clients do not yet.
+    listed_publicly: bool
     status: str
     seats: list[SeatOut]
     # Only for the owner, administrators and the engaged members.
@@ -176,6 +180,24 @@ class ApplicationOut(msgspec.Struct, kw_only=True):
     decided_at: datetime | None
 
 
+class MyApplicationOut(msgspec.Struct, kw_only=True):
+    application: ApplicationOut
+    mission_title: str
+
+
+class MyEngagementOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    mission_id: uuid.UUID
+    mission_title: str
+    mission_status: str
+    seat_id: uuid.UUID
+    day_rate_minor: int
+    currency: str
+    days: int | None
+    starts_on: date
+    ends_on: date
+
+
 class QuestionOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     mission_id: uuid.UUID
@@ -207,7 +229,7 @@ class ScoreOut(msgspec.Struct, kw_only=True):
     rate: float
     distance: float
     local: float | None
-    distance_km: float | None
+    distance_band: str | None  # between the member's published point and the mission
     notes: list[str]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.core.errors import Conflict, EmailNotVerified, Forbidden, InvalidInput, NotFound
 from app.db.transaction import UnitOfWork
 from app.members.service import MemberService, listed_visibilities, sees_members_only
 from app.missions import matching
@@ -36,6 +36,7 @@ from app.models import (
     SeatSkill,
     Skill,
 )
+from app.notifications.service import Event, NotificationService
 
 S = MissionStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -61,6 +62,11 @@ class MissionView:
     mission: Mission
     seats: list[tuple[MissionSeat, list[tuple[SeatSkill, Skill]], bool]]  # seat, its skills, filled
     engagements: Sequence[Engagement] | None  # None when the viewer may not see who is engaged
+    # Engagements whose day rate the viewer may not see: a teammate's rate is between that member,
+    # the client side and administrators.
+    hidden_rates: frozenset[uuid.UUID] = frozenset()
+    # Public, and its organisation (if a client's) verified: what anonymous visitors and clients see.
+    listed_publicly: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,9 +89,15 @@ class MissionSearch:
 
 
 class MissionService:
-    def __init__(self, unit_of_work: UnitOfWork) -> None:
+    def __init__(self, unit_of_work: UnitOfWork, notifications: NotificationService | None = None) -> None:
         self.repository = MissionRepository(unit_of_work.session)
         self.members = MemberService(unit_of_work)
+        # None where nobody is to be mailed (the demo's fictitious addresses).
+        self._notifications = notifications
+
+    async def _tell(self, account_id: uuid.UUID | None, event: Event, subject: str, body: str) -> None:
+        if self._notifications is not None:
+            await self._notifications.notify(account_id, event, subject, body)
 
     # visibility
 
@@ -103,7 +115,16 @@ class MissionService:
             return True  # applicants keep seeing what they applied to
         if mission.status in (S.DRAFT, S.CANCELLED):
             return False
-        return mission.visibility == "public" or sees_members_only(viewer)
+        if sees_members_only(viewer):
+            return True
+        return mission.visibility == "public" and await self._public_allowed(mission)
+
+    async def _public_allowed(self, mission: Mission) -> bool:
+        """A client's mission goes public once an administrator verified its organisation; until then
+        admitted members alone see it (a self-declared organisation could be anyone)."""
+        if mission.client_organisation_id is None:
+            return True
+        return await self.repository.organisation_verified(mission.client_organisation_id)
 
     async def visible(self, viewer: Account | None, mission_id: uuid.UUID, *, lock: bool = False) -> Mission:
         """A mission the viewer may see; otherwise it does not exist (404, like a missing one)."""
@@ -125,10 +146,16 @@ class MissionService:
         engagements = await self.repository.engagements(mission.id)
         filled = {engagement.seat_id for engagement in engagements}
         privileged = is_admin(viewer) or await self._participant(viewer, mission)
+        client_side = viewer is not None and (is_admin(viewer) or viewer.id in (mission.owner_id, mission.referrer_id))
+        hidden = frozenset(
+            e.id for e in engagements if not client_side and (viewer is None or e.member_id != viewer.id)
+        )
         return MissionView(
             mission=mission,
             seats=[(seat, skills.get(seat.id, []), seat.id in filled) for seat in seats],
             engagements=engagements if privileged else None,
+            hidden_rates=hidden,
+            listed_publicly=mission.visibility == "public" and await self._public_allowed(mission),
         )
 
     # posting
@@ -184,6 +211,14 @@ class MissionService:
             raise InvalidInput.field("budget_days", "A day-rate budget says for how many days.")
         if (data.latitude is None) != (data.longitude is None):
             raise InvalidInput.field("latitude", "Give both coordinates, or neither.")
+        # The budget's days are the mission's days of work, all seats together: the seats' own days
+        # (a seat without days takes the budget's) cannot add up to more.
+        seat_days = sum(seat.days for seat in data.seats if seat.days is not None)
+        if data.budget_days is not None and seat_days > data.budget_days:
+            raise InvalidInput.field(
+                "seats",
+                f"The seats' days add up to {seat_days}, more than the {data.budget_days} days the mission budgets.",
+            )
         wanted = {entry.skill_id for seat in data.seats for entry in seat.skills}
         known = await self.members.repository.skills_by_ids(list(wanted))
         seats = []
@@ -228,6 +263,11 @@ class MissionService:
         seats = await self.repository.seats(mission.id)
         if to == S.OPEN and not seats:
             raise Conflict("A mission opens with at least one seat to fill.")
+        if to == S.OPEN and not await self.repository.email_verified(mission.owner_id):
+            raise EmailNotVerified(
+                "Publishing a mission needs a verified email address: follow the link mailed at registration"
+                " (or ask for a new one with POST /api/v1/auth/verify-email/request)."
+            )
         if to == S.STAFFED:
             filled = {e.seat_id for e in await self.repository.engagements(mission.id)}
             if any(seat.id not in filled for seat in seats):
@@ -246,6 +286,16 @@ class MissionService:
         mission.updated_at = now
         if to == S.DELIVERED:
             mission.delivered_at = now
+        if to == S.STAFFED:
+            team = [e.member_id for e in await self.repository.engagements(mission.id)]
+            for account_id in dict.fromkeys([mission.owner_id, *team]):
+                await self._tell(
+                    account_id,
+                    Event.MISSION_STAFFED,
+                    f"Staffed: {mission.title}",
+                    f'Every seat of "{mission.title}" is filled: the team is complete'
+                    f" ({len(team)} member{'s' if len(team) > 1 else ''}). It starts on {mission.starts_on}.",
+                )
 
     async def transitions(self, viewer: Account, mission_id: uuid.UUID) -> Sequence[MissionTransition]:
         mission = await self.visible(viewer, mission_id)
@@ -274,12 +324,31 @@ class MissionService:
             mission_id=mission.id, seat_id=seat.id, member_id=member.id, message=message, proposed_day_rate_minor=rate
         )
         await self.repository.add(application)
+        await self._tell(
+            mission.owner_id,
+            Event.APPLICATION_RECEIVED,
+            f"New application for {mission.title}",
+            f'{member.display_name} applied to the seat "{seat.title}" of your mission "{mission.title}".\n'
+            f"Read it: GET /api/v1/missions/{mission.id}/applications",
+        )
         return application
 
-    async def applications(self, viewer: Account, mission_id: uuid.UUID) -> Sequence[Application]:
+    async def applications(
+        self, viewer: Account, mission_id: uuid.UUID, limit: int, offset: int
+    ) -> tuple[Sequence[Application], int]:
         mission = await self.visible(viewer, mission_id)
         manager = viewer.id == mission.owner_id or is_admin(viewer)
-        return await self.repository.applications(mission.id, None if manager else viewer.id)
+        return await self.repository.applications_page(mission.id, None if manager else viewer.id, limit, offset)
+
+    async def my_applications(
+        self, member: Account, status: str | None, limit: int, offset: int
+    ) -> tuple[list[tuple[Application, str]], int]:
+        return await self.repository.applications_of(member.id, status, limit, offset)
+
+    async def my_engagements(
+        self, member: Account, limit: int, offset: int
+    ) -> tuple[list[tuple[Engagement, Mission]], int]:
+        return await self.repository.engagements_of(member.id, limit, offset)
 
     async def decide(self, viewer: Account, mission_id: uuid.UUID, application_id: uuid.UUID, action: str):
         """Withdraw (the applicant), or shortlist, accept or decline (the owner and administrators)."""
@@ -305,11 +374,28 @@ class MissionService:
             raise Conflict(f"The application is {application.status}.")
         if action == "shortlist":
             application.status = ApplicationStatus.SHORTLISTED
+            await self._tell(
+                application.member_id,
+                Event.APPLICATION_SHORTLISTED,
+                f"You are shortlisted for {mission.title}",
+                f'Your application to "{mission.title}" is on the shortlist; the client may come back to you.',
+            )
         elif action == "decline":
             application.status, application.decided_at = ApplicationStatus.DECLINED, now
+            await self._declined(mission, application.member_id)
         else:
             await self._accept(viewer, mission, application, now)
         return application
+
+    async def _declined(self, mission: Mission, member_id: uuid.UUID, *, seat_filled: bool = False) -> None:
+        reason = " The seat went to another member." if seat_filled else ""
+        await self._tell(
+            member_id,
+            Event.APPLICATION_DECLINED,
+            f"Your application to {mission.title}",
+            f'Your application to "{mission.title}" was not retained.{reason}'
+            " Other missions may fit you: GET /api/v1/me/matches",
+        )
 
     async def _accept(self, viewer: Account, mission: Mission, application: Application, now: datetime) -> None:
         if mission.status != S.OPEN:
@@ -331,16 +417,28 @@ class MissionService:
                 ends_on=mission.ends_on,
             )
         )
+        others = await self.repository.pending_applicants(seat.id, application.id)
         await self.repository.decline_others(seat.id, application.id, now)
+        await self._tell(
+            application.member_id,
+            Event.APPLICATION_ACCEPTED,
+            f"Accepted: {mission.title}",
+            f'Your application to the seat "{seat.title}" of "{mission.title}" is accepted, at your proposed'
+            f" day rate. Your engagements: GET /api/v1/me/engagements",
+        )
+        for member_id in others:
+            await self._declined(mission, member_id, seat_filled=True)
         filled = {e.seat_id for e in await self.repository.engagements(mission.id)}
         if all(s.id in filled for s in seats):
             await self._move(mission, S.STAFFED, viewer.id, "every seat filled")
 
     # questions
 
-    async def questions(self, viewer: Account | None, mission_id: uuid.UUID) -> Sequence[MissionQuestion]:
+    async def questions(
+        self, viewer: Account | None, mission_id: uuid.UUID, limit: int, offset: int
+    ) -> tuple[Sequence[MissionQuestion], int]:
         mission = await self.visible(viewer, mission_id)
-        return await self.repository.questions(mission.id)
+        return await self.repository.questions(mission.id, limit, offset)
 
     async def ask(self, member: Account, mission_id: uuid.UUID, body: str) -> MissionQuestion:
         mission = await self.visible(member, mission_id)
@@ -358,6 +456,12 @@ class MissionService:
         if question is None:
             raise NotFound()
         question.answer, question.answered_by_id, question.answered_at = answer, viewer.id, datetime.now(UTC)
+        await self._tell(
+            question.author_id,
+            Event.QUESTION_ANSWERED,
+            f"Your question about {mission.title} is answered",
+            f"You asked: {question.body[:300]}\n\nThe answer: {answer[:2000]}",
+        )
         return question
 
     # reviews
@@ -409,6 +513,13 @@ class MissionService:
         if review.published_at is not None:
             return
         review.published_at = datetime.now(UTC)
+        await self._tell(
+            review.subject_id,
+            Event.REVIEW_PUBLISHED,
+            "A review about you is published",
+            f"A review of your work on a mission is now public ({review.rating}/5)."
+            f" Read it: GET /api/v1/missions/{review.mission_id}/reviews",
+        )
         if review.skills_seen:
             await self.members.attest_skills(
                 member_id=review.subject_id,
@@ -418,22 +529,40 @@ class MissionService:
                 attested_by_id=review.author_id,
             )
 
-    async def publish_due(self, *, mission_id: uuid.UUID | None = None, subject_id: uuid.UUID | None = None) -> int:
+    async def publish_due(
+        self,
+        *,
+        mission_id: uuid.UUID | None = None,
+        subject_id: uuid.UUID | None = None,
+        organisation_id: uuid.UUID | None = None,
+    ) -> int:
         """Publish the reviews waiting 14 days after delivery for a counterpart that never came."""
-        due = await self.repository.due_reviews(mission_id=mission_id, subject_id=subject_id)
+        due = await self.repository.due_reviews(
+            mission_id=mission_id, subject_id=subject_id, organisation_id=organisation_id
+        )
         for review in due:
             await self._publish(review)
         return len(due)
 
-    async def mission_reviews(self, viewer: Account | None, mission_id: uuid.UUID) -> list[tuple[Review, str]]:
+    async def mission_reviews(
+        self, viewer: Account | None, mission_id: uuid.UUID, limit: int, offset: int
+    ) -> tuple[list[tuple[Review, str]], int]:
+        """Published reviews of the mission, and the viewer's own unpublished ones."""
         mission = await self.visible(viewer, mission_id)
         await self.publish_due(mission_id=mission.id)
-        rows = await self.repository.reviews_of_mission(mission.id)
-        return [
-            (review, title)
-            for review, title in rows
-            if review.published_at is not None or (viewer is not None and viewer.id == review.author_id)
-        ]
+        return await self.repository.reviews_of_mission(mission.id, viewer.id if viewer else None, limit, offset)
+
+    async def organisation_reviews(
+        self, viewer: Account, organisation_id: uuid.UUID, limit: int, offset: int
+    ) -> tuple[list[tuple[Review, str]], int]:
+        """Published reviews about a client organisation (its people on its missions): for admitted
+        members deciding whether to apply, the organisation's own people and administrators."""
+        if not (sees_members_only(viewer) or viewer.client_organisation_id == organisation_id):
+            raise NotFound()
+        if not await self.repository.organisation_exists(organisation_id):
+            raise NotFound()
+        await self.publish_due(organisation_id=organisation_id)
+        return await self.repository.published_reviews_of_organisation(organisation_id, limit, offset)
 
     async def profile_reviews(self, viewer: Account | None, account_id: uuid.UUID, limit: int, offset: int):
         await self.members.visible_profile(viewer, account_id)  # 404 unless the viewer may see the profile
@@ -452,8 +581,10 @@ class MissionService:
             if skill is None:
                 raise InvalidInput.field("skill", f"Unknown skill {term[:60]!r}.")
             skills.append(skill.id)
+        members = sees_members_only(viewer)
         filters = MissionFilters(
-            visibilities=("public", "members") if sees_members_only(viewer) else ("public",),
+            visibilities=("public", "members") if members else ("public",),
+            verified_organisations_only=not members,
             statuses=statuses,
             tsquery=await self.members.text_query(search.q) if search.q else None,
             skill_ids=tuple(skills),
@@ -510,7 +641,9 @@ class MissionService:
             results.append(SeatMatches(seat=seat, candidates=scored[:limit]))
         return results
 
-    async def matches_for_member(self, member: Account, limit: int) -> list[tuple[Mission, MissionSeat, Any]]:
+    async def matches_for_member(
+        self, member: Account, limit: int, offset: int = 0
+    ) -> tuple[list[tuple[Mission, MissionSeat, Any]], int]:
         profile = await self.members.repository.get_profile(member.id)
         if profile is None:
             raise NotFound("Matching needs your profile: PUT /api/v1/me/profile first.")
@@ -523,7 +656,7 @@ class MissionService:
         wanted = {row.skill_id for rows_ in seat_skills.values() for row, _ in rows_}
         profiles, skills, availability = await self.repository.candidate_details([member.id], list(wanted))
         if not profiles:
-            return []
+            return [], 0
         candidate = self._candidate(profiles[0], skills, availability)
         best: dict[uuid.UUID, tuple[Mission, MissionSeat, matching.Score]] = {}
         for seat in seats.values():
@@ -533,7 +666,7 @@ class MissionService:
             if mission.id not in best or result.total > best[mission.id][2].total:
                 best[mission.id] = (mission, seat, result)
         ranked = sorted(best.values(), key=lambda item: (-item[2].total, item[0].starts_on, str(item[0].id)))
-        return ranked[:limit]
+        return ranked[offset : offset + limit], len(ranked)
 
     @staticmethod
     def _need(mission: Mission, seat: MissionSeat, required: dict[uuid.UUID, int]) -> matching.Need:

@@ -63,6 +63,7 @@ from app.models.missions import (
     Review,
     SeatSkill,
 )
+from app.models.notifications import NotificationMode, NotificationPreference, PendingNotification
 
 __all__ = [
     "Account",
@@ -98,8 +99,11 @@ __all__ = [
     "MissionStatus",
     "MissionTransition",
     "MissionVisibility",
+    "NotificationMode",
+    "NotificationPreference",
     "OidcIdentity",
     "OidcLoginAttempt",
+    "PendingNotification",
     "ProfileAvailability",
     "ProfileSkill",
     "Proposal",

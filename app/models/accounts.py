@@ -38,6 +38,13 @@ class ClientOrganisation(SQLModel, table=True):
     legal_name: str = Field(sa_type=String(200))
     registration_number: str = Field(sa_type=String(64))
     billing_address: str = Field(sa_type=String(500))
+    country: str = Field(default="FR", sa_type=String(2), sa_column_kwargs={"server_default": "FR"})
+    # French organisations: the SIREN (9 digits, check digit verified) read from the registration number.
+    siren: str | None = Field(default=None, sa_type=String(9), index=True)
+    # Set by an administrator who checked the organisation exists and the person acts for it; until
+    # then its missions are listed to admitted members only (docs/marketplace.md).
+    verified_at: datetime | None = timestamp(nullable=True)
+    verified_by_id: uuid.UUID | None = Field(default=None, foreign_key="account.id", ondelete="SET NULL")
     created_at: datetime = timestamp(server_now=True)
 
 
@@ -52,6 +59,8 @@ class Account(SQLModel, table=True):
 
     id: uuid.UUID = uuid_pk()
     email: str = Field(sa_type=String(254), unique=True)
+    # UTS #39 skeleton of the address (app/accounts/addresses.py): two accounts never look alike.
+    email_skeleton: str | None = Field(default=None, sa_type=String(1024), unique=True)
     display_name: str = Field(sa_type=String(120))
     password_hash: str | None = Field(default=None, sa_type=String(200))
     role: str = Field(sa_type=String(16))

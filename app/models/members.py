@@ -107,6 +107,7 @@ class MemberProfile(SQLModel, table=True):
         CheckConstraint("(latitude is null) = (longitude is null)", name="both_coordinates"),
         CheckConstraint("latitude between -90 and 90 and longitude between -180 and 180", name="coordinates_range"),
         CheckConstraint("travel_km between 0 and 20000", name="travel_range"),
+        CheckConstraint("location_precision in ('commune', 'departement', 'none')", name="precision_known"),
     )
 
     account_id: uuid.UUID = Field(foreign_key="account.id", ondelete="CASCADE", primary_key=True)
@@ -122,8 +123,13 @@ class MemberProfile(SQLModel, table=True):
     postal_code: str = Field(default="", sa_type=String(16))
     region: str = Field(sa_type=String(120), index=True)
     country: str = Field(default="FR", sa_type=String(2))
+    # The centre of the member's grid cell at `location_precision` (app/members/location.py), never
+    # the point they typed: search and matching compute distances on this one alone.
     latitude: float | None = Field(default=None, sa_type=DOUBLE_PRECISION)
     longitude: float | None = Field(default=None, sa_type=DOUBLE_PRECISION)
+    location_precision: str = Field(
+        default="commune", sa_type=String(16), sa_column_kwargs={"server_default": "commune"}
+    )
     work_mode: str = Field(sa_type=String(16))
     travel_km: int = Field(default=0, sa_type=Integer)
     languages: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))

@@ -20,7 +20,7 @@ from app.db.transaction import UnitOfWork
 from app.main import create_app
 from app.models import MemberStatus
 from app.settings import Settings
-from tests.conftest import FAST_PASSWORDS, TEST_PASSWORD
+from tests.conftest import FAST_PASSWORDS, TEST_PASSWORD, Mailbox
 
 _counter = itertools.count()
 
@@ -62,7 +62,7 @@ async def register(client: AsyncTestClient, *, role: str = "member", name: str =
     if role == "client" and "organisation" not in extra:
         body["organisation"] = {
             "legal_name": "Acme SAS",
-            "registration_number": "RCS Paris 123 456 789",
+            "registration_number": "RCS Paris 123 456 782",
             "billing_address": "1 rue de la Paix\n75002 Paris",
         }
     created = await client.post("/api/v1/auth/register", json=body)
@@ -123,18 +123,35 @@ class Actors:
         return [self.owner, self.other_member, self.client, self.admin, self.anonymous]
 
 
+async def verify_email(client: AsyncTestClient, mailbox: Mailbox, actor: Actor) -> None:
+    """Follow the verification link mailed at registration (publishing a mission needs it)."""
+    assert actor.email is not None
+    response = await client.post("/api/v1/auth/verify-email", json={"token": mailbox.last_token(actor.email)})
+    assert response.status_code == 200, response.text
+
+
+async def verify_organisation(client: AsyncTestClient, admin: Actor, actor: Actor) -> None:
+    response = await client.post(f"/api/v1/organisations/{actor.organisation_id}/verify", headers=admin.headers)
+    assert response.status_code == 200, response.text
+
+
 @pytest.fixture
-async def actors(client: AsyncTestClient, settings: Settings, database_url: URL) -> Actors:
+async def actors(client: AsyncTestClient, settings: Settings, database_url: URL, mailbox: Mailbox) -> Actors:
+    """Admitted members and a client whose addresses are verified, the client's organisation too."""
     admin = await sign_in(client, await create_admin_account(settings, database_url), name="admin")
     owner = await register(client, name="Owner Member")
     other = await register(client, name="Other Member")
     for member in (owner, other):
         await admit(client, admin, member)
     owner.name, other.name = "owner", "other_member"
+    customer = await register(client, role="client", name="Client Person")
+    for actor in (owner, other, customer):
+        await verify_email(client, mailbox, actor)
+    await verify_organisation(client, admin, customer)
     return Actors(
         owner=owner,
         other_member=other,
-        client=await register(client, role="client", name="Client Person"),
+        client=customer,
         admin=admin,
         anonymous=Actor(name="anonymous", account_id=None, email=None, access_token=None),
     )

@@ -82,9 +82,11 @@ async def test_a_team_is_staffed_seat_by_seat_and_the_mission_becomes_staffed(
     designer = await apply(client, actors.other_member, mission, seat=1)
 
     # Members see their own applications only; the owner sees all.
-    mine = (await client.get(f"/api/v1/missions/{mission['id']}/applications", headers=third.headers)).json()
+    mine = (await client.get(f"/api/v1/missions/{mission['id']}/applications", headers=third.headers)).json()["items"]
     assert [a["id"] for a in mine] == [rival["id"]]
-    every = (await client.get(f"/api/v1/missions/{mission['id']}/applications", headers=actors.client.headers)).json()
+    every = (await client.get(f"/api/v1/missions/{mission['id']}/applications", headers=actors.client.headers)).json()[
+        "items"
+    ]
     assert len(every) == 3
 
     base = f"/api/v1/missions/{mission['id']}/applications"
@@ -94,7 +96,7 @@ async def test_a_team_is_staffed_seat_by_seat_and_the_mission_becomes_staffed(
     ] == "shortlisted"
     accepted = await client.post(f"{base}/{first['id']}/accept", headers=actors.client.headers)
     assert accepted.json()["status"] == "accepted"
-    after = (await client.get(base, headers=actors.client.headers)).json()
+    after = (await client.get(base, headers=actors.client.headers)).json()["items"]
     assert {a["id"]: a["status"] for a in after}[rival["id"]] == "declined", "the seat's other applicants"
     assert (await client.post(f"{base}/{designer['id']}/withdraw", headers=actors.owner.headers)).status_code == 404
     assert (await client.get(f"/api/v1/missions/{mission['id']}")).json()["status"] == "open"
@@ -161,7 +163,7 @@ async def test_questions_are_asked_by_members_and_answered_by_the_owner(
         answer_url, json={"answer": "Oui, deux jours par semaine."}, headers=actors.client.headers
     )
     assert answered.json()["answer"] == "Oui, deux jours par semaine."
-    thread = (await client.get(url)).json()
+    thread = (await client.get(url)).json()["items"]
     assert [(q["body"], q["answer"]) for q in thread] == [
         ("Le télétravail est-il possible ?", "Oui, deux jours par semaine.")
     ]

@@ -33,9 +33,9 @@ async def test_reviews_wait_for_both_sides_then_attest_skills(client: AsyncTestC
     assert client_review.status_code == 201, client_review.text
     assert client_review.json()["published"] is False
     # Not yet published: the member does not see it, nor does the public profile.
-    assert (await client.get(url, headers=actors.owner.headers)).json() == []
+    assert (await client.get(url, headers=actors.owner.headers)).json()["items"] == []
     assert (await client.get(f"/api/v1/profiles/{actors.owner.account_id}/reviews")).json()["total"] == 0
-    assert [r["published"] for r in (await client.get(url, headers=actors.client.headers)).json()] == [False]
+    assert [r["published"] for r in (await client.get(url, headers=actors.client.headers)).json()["items"]] == [False]
 
     twice = await client.post(
         url, json={"subject_id": actors.owner.account_id, "rating": 1, "text": "x"}, headers=actors.client.headers
@@ -56,7 +56,7 @@ async def test_reviews_wait_for_both_sides_then_attest_skills(client: AsyncTestC
         headers=actors.owner.headers,
     )
     assert member_review.status_code == 201
-    both = (await client.get(url, headers=actors.owner.headers)).json()
+    both = (await client.get(url, headers=actors.owner.headers)).json()["items"]
     assert sorted(r["rating"] for r in both) == [4, 5] and all(r["published"] for r in both)
 
     on_profile = (await client.get(f"/api/v1/profiles/{actors.owner.account_id}/reviews")).json()
@@ -84,13 +84,13 @@ async def test_a_lone_review_is_published_fourteen_days_after_delivery(
         await connection.execute(
             "update mission set delivered_at = now() - interval '13 days' where id = $1", mission["id"]
         )
-        assert (await client.get(url, headers=actors.owner.headers)).json() == []
+        assert (await client.get(url, headers=actors.owner.headers)).json()["items"] == []
         await connection.execute(
             "update mission set delivered_at = now() - interval '14 days 1 minute' where id = $1", mission["id"]
         )
     finally:
         await connection.close()
-    published = (await client.get(url, headers=actors.owner.headers)).json()
+    published = (await client.get(url, headers=actors.owner.headers)).json()["items"]
     assert [(r["rating"], r["published"]) for r in published] == [(4, True)]
     assert (await client.get(f"/api/v1/profiles/{actors.owner.account_id}/reviews")).json()["total"] == 1
 

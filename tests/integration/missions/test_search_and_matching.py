@@ -93,7 +93,7 @@ async def test_matching_ranks_members_per_seat_and_explains_each_score(client: A
         ],
     )
     url = f"/api/v1/missions/{mission['id']}/matches"
-    matches = (await client.get(url, headers=actors.client.headers)).json()
+    matches = (await client.get(url, headers=actors.client.headers)).json()["items"]
     backend, designer = matches
     names = [c["display_name"] for c in backend["candidates"]]
     assert names[0] == "Expert Lyon"
@@ -102,17 +102,17 @@ async def test_matching_ranks_members_per_seat_and_explains_each_score(client: A
     assert top["skill_fit"] == 0.85  # declared, not yet attested
     assert top["availability"] == 1.0 and top["rate"] == 1.0 and top["distance"] == 1.0
     pricey = next(c for c in backend["candidates"] if c["display_name"] == "Expert Brest, pricey")["score"]
-    assert pricey["rate"] < 0.5 and pricey["distance_km"] > 500
+    assert pricey["rate"] < 0.5 and pricey["distance_band"] == "over 500 km"
     assert any("above the budget" in note for note in pricey["notes"])
     # The client sees public profiles only: the members-only designer is not proposed to a client...
     assert [c["display_name"] for c in designer["candidates"]] == []
     # ...but is to an administrator.
-    as_admin = (await client.get(url, headers=actors.admin.headers)).json()
+    as_admin = (await client.get(url, headers=actors.admin.headers)).json()["items"]
     assert [c["display_name"] for c in as_admin[1]["candidates"]] == ["Designer"]
     assert (await client.get(url, headers=actors.other_member.headers)).status_code == 403
 
     # From the member's side: the mission ranks first, with the back-end seat.
-    mine = (await client.get("/api/v1/me/matches", headers=expert.headers)).json()
+    mine = (await client.get("/api/v1/me/matches", headers=expert.headers)).json()["items"]
     assert mine[0]["mission_id"] == mission["id"] and mine[0]["seat_title"] == "Back-end"
 
 
@@ -152,11 +152,12 @@ async def test_territorial_fairness_favours_members_near_the_mission(client: Asy
 
     async def ranking() -> list[str]:
         return [
-            c["display_name"] for c in (await client.get(url, headers=actors.client.headers)).json()[0]["candidates"]
+            c["display_name"]
+            for c in (await client.get(url, headers=actors.client.headers)).json()["items"][0]["candidates"]
         ]
 
     assert await ranking() == ["Local good", "Remote star"] or await ranking() == ["Remote star", "Local good"]
-    neutral = (await client.get(url, headers=actors.client.headers)).json()[0]["candidates"]
+    neutral = (await client.get(url, headers=actors.client.headers)).json()["items"][0]["candidates"]
     assert all(c["score"]["local"] is None for c in neutral)
     assert (
         await client.put("/api/v1/matching/policy", json={"territorial_fairness": 100}, headers=actors.owner.headers)
@@ -167,7 +168,7 @@ async def test_territorial_fairness_favours_members_near_the_mission(client: Asy
         headers=actors.admin.headers,
     )
     assert policy.json()["territorial_fairness"] == 100
-    favoured = (await client.get(url, headers=actors.client.headers)).json()[0]["candidates"]
+    favoured = (await client.get(url, headers=actors.client.headers)).json()["items"][0]["candidates"]
     assert favoured[0]["display_name"] == "Local good"
     assert favoured[0]["score"]["local"] == 1.0 and favoured[1]["score"]["local"] == 0.0
     assert "local to the mission (territorial fairness)" in favoured[0]["score"]["notes"]

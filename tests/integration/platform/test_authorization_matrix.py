@@ -17,13 +17,16 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.integration.accounts import matrix_rows as accounts_rows
 from tests.integration.assemblies import matrix_rows as governance_rows
 from tests.integration.assemblies import matrix_setups as governance_setups
 from tests.integration.conftest import Actor, Actors
 from tests.integration.members import matrix_setups as marketplace
 from tests.integration.members.factories import profile_body
+from tests.integration.missions import matrix_rows as missions_rows
 from tests.integration.missions import matrix_setups as missions
 from tests.integration.missions.helpers import mission_body
+from tests.integration.notifications import matrix_rows as notifications_rows
 from tests.integration.platform.conftest import assert_problem, operations
 from tests.integration.platform.matrix import (
     ACTOR_ORDER,
@@ -607,6 +610,9 @@ MATRIX: list[Rule] = [
         why="live updates for the members (a closed vote's stream ends after its result)",
     ),
     *governance_rows.ROWS,
+    *accounts_rows.ROWS,
+    *missions_rows.ROWS,
+    *notifications_rows.ROWS,
 ]
 
 # Operations whose caller is identified by what they send (credentials, a single-use token, an OIDC
@@ -620,6 +626,7 @@ PUBLIC_OPERATIONS = {
     "POST /api/v1/auth/password-reset": "the mailed single-use token",
     "GET /api/v1/auth/oidc/{provider}/start": "begins an OIDC sign-in",
     "GET /api/v1/auth/oidc/{provider}/callback": "the provider's code and our one-time state",
+    "POST /api/v1/notifications/unsubscribe": "the signed token of the mail's List-Unsubscribe link",
 }
 
 

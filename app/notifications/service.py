@@ -17,9 +17,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core.errors import InvalidToken
 from app.core.mail import Mail, Mailer
@@ -132,7 +132,7 @@ def compose_digest(
 
 
 async def send_digests(
-    sessionmaker: async_sessionmaker, settings: Settings, mailer: Mailer, *, older_than: timedelta | None = None
+    sessionmaker: Any, settings: Settings, mailer: Mailer, *, older_than: timedelta | None = None
 ) -> int:
     """Send each member whose oldest waiting event is older than `older_than` (default: the digest
     interval) one digest. Each member in a transaction of their own, the events locked meanwhile: a

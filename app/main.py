@@ -33,6 +33,8 @@ from app.core.logging import configure_logging
 from app.core.mail import Mailer, build_mailer
 from app.core.middleware import request_id_middleware
 from app.core.rate_limit import STORE_NAME, auth_rate_limit
+from app.cv.controllers import CvExtractionsController
+from app.cv.deps import dependencies as cv_dependencies
 from app.db.engine import Database, open_database
 from app.db.kv_store import PostgresStore
 from app.db.transaction import BackgroundTasks, provide_session, provide_unit_of_work
@@ -122,6 +124,7 @@ def create_app(
             StatutesController,
             AssembliesController,
             ProposalsController,
+            CvExtractionsController,
         ],
         dependencies={
             "unit_of_work": Provide(provide_unit_of_work),
@@ -130,6 +133,7 @@ def create_app(
             **member_dependencies,
             **mission_dependencies,
             **assembly_dependencies,
+            **cv_dependencies,
         },
         middleware=[
             DefineMiddleware(BearerAuthenticationMiddleware, exclude=["^/schema", "^/health"]),

@@ -35,6 +35,7 @@ from app.models.assemblies import (
     StatuteVersion,
 )
 from app.models.base import metadata, utcnow
+from app.models.cv import CvExtraction, CvFileKind, CvSuggestion, SuggestionDecision
 from app.models.kv import KeyValue
 from app.models.members import (
     MarketplacePolicy,
@@ -44,6 +45,7 @@ from app.models.members import (
     SearchWord,
     Skill,
     SkillAttestation,
+    SkillOrigin,
     SkillStatus,
     Visibility,
     WorkMode,
@@ -62,6 +64,7 @@ from app.models.missions import (
     Review,
     SeatSkill,
 )
+from app.models.training import PathStatus, Training, TrainingFormat, TrainingPath, TrainingPathStep, TrainingSkill
 
 __all__ = [
     "Account",
@@ -81,6 +84,9 @@ __all__ = [
     "CollegeMembership",
     "ContributionRate",
     "Cosignature",
+    "CvExtraction",
+    "CvFileKind",
+    "CvSuggestion",
     "Electorate",
     "ElectorateMember",
     "EmailToken",
@@ -99,6 +105,7 @@ __all__ = [
     "MissionVisibility",
     "OidcIdentity",
     "OidcLoginAttempt",
+    "PathStatus",
     "ProfileAvailability",
     "ProfileSkill",
     "Proposal",
@@ -113,8 +120,15 @@ __all__ = [
     "SeatSkill",
     "Skill",
     "SkillAttestation",
+    "SkillOrigin",
     "SkillStatus",
     "StatuteVersion",
+    "SuggestionDecision",
+    "Training",
+    "TrainingFormat",
+    "TrainingPath",
+    "TrainingPathStep",
+    "TrainingSkill",
     "Visibility",
     "WorkMode",
     "metadata",

@@ -19,6 +19,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.integration.assemblies import matrix_setups as governance_setups
 from tests.integration.conftest import Actor, Actors
+from tests.integration.cv import matrix_rows as cv_rows
 from tests.integration.members import matrix_setups as marketplace
 from tests.integration.members.factories import profile_body
 from tests.integration.missions import matrix_setups as missions
@@ -605,6 +606,7 @@ MATRIX: list[Rule] = [
         setup=governance_setups.closed,
         why="live updates for the members (a closed vote's stream ends after its result)",
     ),
+    *cv_rows.ROWS,
 ]
 
 # Operations whose caller is identified by what they send (credentials, a single-use token, an OIDC

@@ -38,6 +38,8 @@ from app.cv.deps import dependencies as cv_dependencies
 from app.db.engine import Database, open_database
 from app.db.kv_store import PostgresStore
 from app.db.transaction import BackgroundTasks, provide_session, provide_unit_of_work
+from app.diagnostic.controllers import DiagnosticController
+from app.diagnostic.deps import dependencies as diagnostic_dependencies
 from app.health.controllers import HealthController, KeysController
 from app.members.controllers import MyProfileController, ProfilesController, SkillsController
 from app.members.deps import dependencies as member_dependencies
@@ -49,6 +51,8 @@ from app.missions.controllers import (
 )
 from app.missions.deps import dependencies as mission_dependencies
 from app.settings import Settings, get_settings
+from app.training.controllers import TrainingPathsController, TrainingsController
+from app.training.deps import dependencies as training_dependencies
 
 API_DESCRIPTION = """
 The API of a platform cooperative of freelancers: members, clients, missions, assemblies,
@@ -125,6 +129,9 @@ def create_app(
             AssembliesController,
             ProposalsController,
             CvExtractionsController,
+            TrainingsController,
+            TrainingPathsController,
+            DiagnosticController,
         ],
         dependencies={
             "unit_of_work": Provide(provide_unit_of_work),
@@ -134,6 +141,8 @@ def create_app(
             **mission_dependencies,
             **assembly_dependencies,
             **cv_dependencies,
+            **training_dependencies,
+            **diagnostic_dependencies,
         },
         middleware=[
             DefineMiddleware(BearerAuthenticationMiddleware, exclude=["^/schema", "^/health"]),

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     max_body_bytes: int = Field(default=256 * 1024, validation_alias="COOP_MAX_BODY_BYTES")
     auth_rate_limit_per_minute: int = Field(default=10, ge=1, validation_alias="COOP_AUTH_RATE_LIMIT")
+    # The needs diagnostic's questionnaire (YAML, see docs/seed-services.md); None: the shipped one.
+    diagnostic_file: Path | None = Field(default=None, validation_alias="COOP_DIAGNOSTIC_FILE")
     # Largest CV file read (bytes); below the upload route's own 8 MiB body limit.
     cv_max_bytes: int = Field(
         default=5 * 1024 * 1024, ge=1024, le=7 * 1024 * 1024, validation_alias="COOP_CV_MAX_BYTES"

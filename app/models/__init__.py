@@ -36,6 +36,7 @@ from app.models.assemblies import (
 )
 from app.models.base import metadata, utcnow
 from app.models.cv import CvExtraction, CvFileKind, CvSuggestion, SuggestionDecision
+from app.models.diagnostic import DiagnosticResult
 from app.models.kv import KeyValue
 from app.models.members import (
     MarketplacePolicy,
@@ -87,6 +88,7 @@ __all__ = [
     "CvExtraction",
     "CvFileKind",
     "CvSuggestion",
+    "DiagnosticResult",
     "Electorate",
     "ElectorateMember",
     "EmailToken",

@@ -187,6 +187,29 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_training_path_step_path_id"), "training_path_step", ["path_id"], unique=False)
 
+    op.create_table(
+        "diagnostic_result",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("owner_id", sa.Uuid(), nullable=True),
+        sa.Column("questionnaire_version", sa.String(length=40), nullable=False),
+        sa.Column("answers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("draft", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("claim_token_hash", sa.String(length=64), nullable=True),
+        _timestamp("claim_expires_at", nullable=True),
+        _timestamp("claimed_at", nullable=True),
+        sa.Column("mission_id", sa.Uuid(), nullable=True),
+        _timestamp("created_at", server_now=True),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["account.id"], name=op.f("fk_diagnostic_result_owner_id_account"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["mission_id"], ["mission.id"], name=op.f("fk_diagnostic_result_mission_id_mission"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_diagnostic_result")),
+        sa.UniqueConstraint("claim_token_hash", name=op.f("uq_diagnostic_result_claim_token_hash")),
+    )
+    op.create_index(op.f("ix_diagnostic_result_owner_id"), "diagnostic_result", ["owner_id"], unique=False)
+
     skills = json.loads(SKILLS_FILE.read_text(encoding="utf-8"))["skills"]
     skill_table = sa.table(
         "skill",
@@ -222,6 +245,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_diagnostic_result_owner_id"), table_name="diagnostic_result")
+    op.drop_table("diagnostic_result")
     op.drop_index(op.f("ix_training_path_step_path_id"), table_name="training_path_step")
     op.drop_table("training_path_step")
     op.drop_index(op.f("ix_training_path_member_id"), table_name="training_path")

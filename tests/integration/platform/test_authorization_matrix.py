@@ -20,6 +20,7 @@ from litestar.testing import AsyncTestClient
 from tests.integration.assemblies import matrix_setups as governance_setups
 from tests.integration.conftest import Actor, Actors
 from tests.integration.cv import matrix_rows as cv_rows
+from tests.integration.diagnostic import matrix_rows as diagnostic_rows
 from tests.integration.members import matrix_setups as marketplace
 from tests.integration.members.factories import profile_body
 from tests.integration.missions import matrix_setups as missions
@@ -33,6 +34,7 @@ from tests.integration.platform.matrix import (
     Rule,
     expect,
 )
+from tests.integration.training import matrix_rows as training_rows
 
 MATRIX: list[Rule] = [
     Rule("GET", "/api/v1/me", EVERYONE_SIGNED_IN, why="your own account"),
@@ -607,6 +609,8 @@ MATRIX: list[Rule] = [
         why="live updates for the members (a closed vote's stream ends after its result)",
     ),
     *cv_rows.ROWS,
+    *training_rows.ROWS,
+    *diagnostic_rows.ROWS,
 ]
 
 # Operations whose caller is identified by what they send (credentials, a single-use token, an OIDC

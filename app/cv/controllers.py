@@ -89,7 +89,7 @@ class CvExtractionsController(Controller):
         limit: Limit = 20,
         offset: Offset = 0,
     ) -> Page[ExtractionOut]:
-        views, total = await cvs.list(current_account, limit, offset)
+        views, total = await cvs.extractions(current_account, limit, offset)
         return Page(items=[extraction_out(view) for view in views], total=total, limit=limit, offset=offset)
 
     @get("/{extraction_id:uuid}", summary="One of your CV extractions", responses=problems(401, 403, 404))

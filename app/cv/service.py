@@ -120,6 +120,7 @@ class CvService:
         skills = await self.repository.matchable_skills()
         found = match(extracted.text, _LexiconCache.get(skills))
         by_slug = {skill.slug: skill for skill in skills}
+        by_id = {skill.id: skill for skill in skills}
         extraction = CvExtraction(
             member_id=member.id,
             file_kind=extracted.kind.value,
@@ -132,9 +133,9 @@ class CvService:
         await self.repository.add(*rows)
         if keep_file and self.keeper is not None:
             await self.keeper.keep(member.id, extraction.id, content, extracted.kind.value)
-        return ExtractionView(extraction, [(row, by_slug_id(skills, row.skill_id)) for row in rows], extracted.pages)
+        return ExtractionView(extraction, [(row, by_id[row.skill_id]) for row in rows], extracted.pages)
 
-    async def list(self, member: Account, limit: int, offset: int) -> tuple[list[ExtractionView], int]:
+    async def extractions(self, member: Account, limit: int, offset: int) -> tuple[list[ExtractionView], int]:
         rows, total = await self.repository.extractions(member.id, limit, offset)
         suggestions = await self.repository.suggestions([row.id for row in rows])
         return [ExtractionView(row, suggestions.get(row.id, [])) for row in rows], total
@@ -182,10 +183,6 @@ class CvService:
         if extraction is None:
             raise NotFound()
         return extraction
-
-
-def by_slug_id(skills: Sequence[Skill], skill_id: uuid.UUID) -> Skill:
-    return next(skill for skill in skills if skill.id == skill_id)
 
 
 def _read(content: bytes) -> Extracted:

@@ -283,8 +283,8 @@ class TrainingService:
             raise NotFound()
         if step.done_at is not None:
             raise Conflict("This step is already done.")
-        view = (await self._views([t for t in [await self.repository.get(step.training_id)] if t is not None]))[0]
-        for taught, skill in view.skills:
+        taught_skills = (await self.repository.skills_of([step.training_id])).get(step.training_id, [])
+        for taught, skill in taught_skills:
             await self.members.add_skill(member.id, skill.id, level=taught.level, years=0, origin=SkillOrigin.TRAINED)
         now = datetime.now(UTC)
         step.done_at = now

@@ -169,7 +169,7 @@ class CvService:
         if accept:
             await self.members.add_skill(
                 member.id,
-                skill.id,
+                skill.merged_into_id or skill.id,  # merged since the CV was read: its target
                 level=level or suggestion.suggested_level,
                 years=years if years is not None else (suggestion.years or 0),
                 origin=SkillOrigin.FROM_CV,

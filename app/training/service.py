@@ -285,7 +285,9 @@ class TrainingService:
             raise Conflict("This step is already done.")
         taught_skills = (await self.repository.skills_of([step.training_id])).get(step.training_id, [])
         for taught, skill in taught_skills:
-            await self.members.add_skill(member.id, skill.id, level=taught.level, years=0, origin=SkillOrigin.TRAINED)
+            await self.members.add_skill(
+                member.id, skill.merged_into_id or skill.id, level=taught.level, years=0, origin=SkillOrigin.TRAINED
+            )
         now = datetime.now(UTC)
         step.done_at = now
         if all(s.done_at is not None for s in steps):
@@ -311,7 +313,8 @@ class TrainingService:
             after = dict(current)
             for step_view in step_views:
                 for taught, skill in step_view.training.skills:
-                    after[skill.id] = max(after.get(skill.id, 0), taught.level)
+                    target = skill.merged_into_id or skill.id
+                    after[target] = max(after.get(target, 0), taught.level)
             unlocked = await self._unlocked(member, current, after)
         return PathView(
             path=path,
@@ -391,7 +394,8 @@ def _offer(view: TrainingView) -> paths.Offer:
         title=training.title,
         duration_hours=training.duration_hours,
         cost_minor=training.cost_minor,
-        teaches={str(skill.id): taught.level for taught, skill in view.skills},
+        # A skill merged after the training was entered counts as its target, as profiles and seats do.
+        teaches={str(skill.merged_into_id or skill.id): taught.level for taught, skill in view.skills},
     )
 
 

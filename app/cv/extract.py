@@ -32,7 +32,7 @@ class Limits:
     max_unpacked_bytes: int = 30 * 1024 * 1024  # the archive's entries, all together, once inflated
     max_ratio: int = 100  # inflated size / compressed size of any one entry
     max_pages: int = 30
-    max_seconds: float = 10.0
+    max_seconds: float = 5.0
     max_characters: int = 200_000
     max_pdf_stream_bytes: int = 10 * 1024 * 1024  # one decompressed PDF stream
 
@@ -239,13 +239,23 @@ def _pdf_text(content: bytes, limits: Limits, deadline: float) -> tuple[str, int
                 raise CvRefused("bomb", f"The PDF has {pages} pages; a CV has at most {limits.max_pages}.")
             parts: list[str] = []
             total = 0
+            seen = [0]
+
+            def watch(text: str, *_: object) -> None:
+                # Called for every text operator: bounds the time and text of one page, not only between pages.
+                seen[0] += len(text)
+                if time.monotonic() > deadline:
+                    raise CvRefused("bomb", "Reading the PDF took too long; it is refused.")
+                if seen[0] > limits.max_characters:
+                    raise CvRefused("bomb", f"The CV has more than {limits.max_characters:,} characters of text.")
+
             for page in reader.pages:
                 if time.monotonic() > deadline:
                     raise CvRefused("bomb", "Reading the PDF took too long; it is refused.")
                 contents = page.get_contents()
                 if contents is not None:
                     contents.get_data()  # inflated here under the caps: extract_text would swallow the limit
-                text = page.extract_text() or ""
+                text = page.extract_text(visitor_text=watch) or ""
                 total += len(text)
                 if total > limits.max_characters:
                     raise CvRefused("bomb", f"The CV has more than {limits.max_characters:,} characters of text.")

@@ -115,6 +115,10 @@ async def test_a_member_plans_follows_and_completes_a_path_toward_a_seat(
     profile = (await client.get("/api/v1/me/profile", headers=owner.headers)).json()
     skills = {s["slug"]: (s["level"], s["provenance"]) for s in profile["skills"]}
     assert skills == {"python": (4, "trained"), "django": (3, "trained"), "docker": (3, "trained")}
+    # Trained skills are evidence: a profile PUT that omits them keeps them, as it keeps attested ones.
+    await client.put("/api/v1/me/profile", json=profile_body([]), headers=owner.headers)
+    profile = (await client.get("/api/v1/me/profile", headers=owner.headers)).json()
+    assert {s["slug"]: s["provenance"] for s in profile["skills"]} == dict.fromkeys(skills, "trained")
     # Eligible now: the seat is no longer "unlocked by the path", it is met.
     assert (await client.get(f"{PATHS}/{path['id']}", headers=owner.headers)).json()["missions_unlocked"] == []
     listed = (await client.get(PATHS, headers=owner.headers)).json()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import DiagnosticResult, Skill
@@ -42,4 +43,13 @@ class DiagnosticRepository:
                 select(func.count()).select_from(DiagnosticResult).where(DiagnosticResult.owner_id == owner_id)
             )
             or 0
+        )
+
+    async def purge_unclaimed(self, before: datetime) -> None:
+        """Anonymous results whose claim token expired unused: nobody can ever read them again."""
+        await self.session.execute(
+            delete(DiagnosticResult).where(
+                DiagnosticResult.owner_id.is_(None),  # type: ignore[union-attr]
+                DiagnosticResult.claim_expires_at < before,  # type: ignore[operator]
+            )
         )

@@ -85,6 +85,8 @@ class DiagnosticService:
             claim_expires_at=datetime.now(UTC) + timedelta(days=CLAIM_DAYS) if token else None,
         )
         await self.repository.add(result)
+        if caller is None:
+            await self.repository.purge_unclaimed(datetime.now(UTC))
         return ResultView(result, draft, token)
 
     async def get(self, caller: Account, result_id: uuid.UUID) -> ResultView:

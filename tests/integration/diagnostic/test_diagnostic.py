@@ -3,10 +3,13 @@ edits the draft and posts it as a mission; signed-in clients keep theirs at once
 
 from __future__ import annotations
 
+import uuid
+
 from litestar.testing import AsyncTestClient
+from sqlalchemy.engine import URL
 
 from tests.integration.conftest import Actors, register
-from tests.integration.platform.conftest import assert_problem
+from tests.integration.platform.conftest import assert_problem, connect
 
 BASE = "/api/v1/diagnostic"
 ANSWERS = [
@@ -79,3 +82,25 @@ async def test_a_signed_in_client_owns_the_result_at_once(client: AsyncTestClien
     assert taken["claimed"] is True and taken["claim_token"] is None
     assert (await client.get(f"{BASE}/results/{taken['id']}", headers=actors.client.headers)).status_code == 200
     assert (await client.get(f"{BASE}/results/{taken['id']}", headers=actors.owner.headers)).status_code == 404
+
+
+async def test_unclaimed_results_go_once_their_token_expired(
+    client: AsyncTestClient, actors: Actors, database_url: URL
+) -> None:
+    old = (await client.post(f"{BASE}/results", json={"answers": ANSWERS})).json()
+    kept = (await client.post(f"{BASE}/results", json={"answers": ANSWERS}, headers=actors.client.headers)).json()
+    db = await connect(database_url)
+    try:
+        await db.execute(
+            "update diagnostic_result set claim_expires_at = now() - interval '1 day' where id = $1",
+            uuid.UUID(old["id"]),
+        )
+        await client.post(f"{BASE}/results", json={"answers": ANSWERS})
+        ids = {str(row["id"]) for row in await db.fetch("select id from diagnostic_result")}
+    finally:
+        await db.close()
+    assert old["id"] not in ids and kept["id"] in ids and len(ids) == 2
+    expired = await client.post(
+        f"{BASE}/results/claim", json={"token": old["claim_token"]}, headers=actors.client.headers
+    )
+    assert expired.status_code == 401

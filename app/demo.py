@@ -13,9 +13,11 @@ from app.assemblies.demo import load_demo_assembly
 from app.core.mail import Mailer
 from app.db.engine import Database
 from app.db.transaction import UnitOfWork
+from app.diagnostic.demo import load_demo_diagnostic
 from app.missions.demo_data import load_marketplace
 from app.models import MemberStatus, Role
 from app.settings import Settings
+from app.training.demo import load_demo_training
 
 DEMO_PASSWORD = "demo: cooperative-owned platform 2026"  # noqa: S105 - documented demo credential
 ADMIN_EMAIL = "admin@demo.coop"
@@ -106,6 +108,9 @@ async def load_demo(
         emails = [email for _, email, _ in [*MEMBERS, *CLIENTS]]
         accounts = {email: await service.repository.get_by_email(email) for email in emails}
         await load_marketplace(unit, {email: a for email, a in accounts.items() if a is not None})
+        # A training catalogue, a member half-way along a path, and a diagnostic taken by the commune.
+        await load_demo_training(unit, {email: a for email, a in accounts.items() if a is not None})
+        await load_demo_diagnostic(unit, accounts.get("marc.aubert@mairie-saint-flour.demo"))
         # A general assembly, planned with its agenda: convene it, open it, vote, close it (docs/assemblies.md).
         admin = await service.repository.get_by_email(ADMIN_EMAIL)
         planned = admin is not None and await load_demo_assembly(unit, settings, admin)

@@ -40,9 +40,13 @@ from app.core.mail import Mailer, build_mailer
 from app.core.middleware import request_id_middleware
 from app.core.rate_limit import STORE_NAME, AuthLimits, auth_rate_limit
 from app.core.request_checks import check_request
+from app.cv.controllers import CvExtractionsController
+from app.cv.deps import dependencies as cv_dependencies
 from app.db.engine import Database, open_database
 from app.db.kv_store import PostgresStore
 from app.db.transaction import BackgroundTasks, provide_session, provide_unit_of_work
+from app.diagnostic.controllers import DiagnosticController
+from app.diagnostic.deps import dependencies as diagnostic_dependencies
 from app.health.controllers import HealthController, KeysController
 from app.members.controllers import MyProfileController, ProfilesController, SkillsController
 from app.members.deps import dependencies as member_dependencies
@@ -59,6 +63,8 @@ from app.notifications.controllers import MyNotificationsController, Unsubscribe
 from app.notifications.deps import dependencies as notification_dependencies
 from app.openapi_ui import assets_router, render_plugins
 from app.settings import Settings, get_settings
+from app.training.controllers import TrainingPathsController, TrainingsController
+from app.training.deps import dependencies as training_dependencies
 
 SHUTDOWN_STEP_SECONDS = 3.0
 
@@ -147,6 +153,10 @@ def create_app(
             MyNotificationsController,
             UnsubscribeController,
             assets_router(),
+            CvExtractionsController,
+            TrainingsController,
+            TrainingPathsController,
+            DiagnosticController,
         ],
         dependencies={
             "unit_of_work": Provide(provide_unit_of_work),
@@ -156,6 +166,9 @@ def create_app(
             **mission_dependencies,
             **notification_dependencies,
             **assembly_dependencies,
+            **cv_dependencies,
+            **training_dependencies,
+            **diagnostic_dependencies,
         },
         middleware=[
             DefineMiddleware(BearerAuthenticationMiddleware, exclude=["^/schema", "^/health"]),

@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     sign_in_address_failures: int = Field(default=100, ge=1, validation_alias="COOP_SIGN_IN_ADDRESS_FAILURES")
     sign_in_address_window_seconds: int = Field(default=900, ge=60)
     refresh_per_session_per_minute: int = Field(default=30, ge=1, validation_alias="COOP_REFRESH_PER_SESSION")
+    # The needs diagnostic's questionnaire (YAML, see docs/seed-services.md); None: the shipped one.
+    diagnostic_file: Path | None = Field(default=None, validation_alias="COOP_DIAGNOSTIC_FILE")
+    # Largest CV file read (bytes); below the upload route's own 8 MiB body limit.
+    cv_max_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, le=7 * 1024 * 1024, validation_alias="COOP_CV_MAX_BYTES"
+    )
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None

@@ -80,7 +80,7 @@ def profile_out(view: ProfileView) -> ProfileOut:
                 esco_uri=skill.esco_uri,
                 level=row.level,
                 years=row.years,
-                provenance="attested" if row.attestations > 0 else "declared",
+                provenance="attested" if row.attestations > 0 else row.origin,  # type: ignore[arg-type]
                 attestations=[
                     AttestationOut(mission_id=a.mission_id, mission_title=a.mission_title, attested_at=a.attested_at)
                     for a in attestations

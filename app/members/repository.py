@@ -20,6 +20,7 @@ from app.models import (
     SeatSkill,
     Skill,
     SkillAttestation,
+    SkillOrigin,
     SkillStatus,
 )
 
@@ -264,14 +265,15 @@ class MemberRepository:
     async def replace_declared_skills(
         self, account_id: uuid.UUID, skills: Sequence[tuple[uuid.UUID, int, int]]
     ) -> None:
-        """Declared skills are replaced; attested ones stay (their level follows the declaration if any)."""
+        """Declared skills are replaced; attested and trained ones stay (their level follows the declaration if any)."""
         wanted = {skill_id: (level, years) for skill_id, level, years in skills}
         existing = {row.skill_id: row for row, _ in await self.profile_skills(account_id)}
         for skill_id, row in existing.items():
             if skill_id in wanted:
                 row.level, row.years = wanted.pop(skill_id)
                 row.declared = True
-            elif row.attestations > 0:
+            elif row.attestations > 0 or row.origin == SkillOrigin.TRAINED:
+                # Attested by a review or earned by a training: evidence, not a declaration to replace.
                 row.declared = False
             else:
                 await self.session.delete(row)

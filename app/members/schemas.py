@@ -112,7 +112,7 @@ class ProfileSkillOut(msgspec.Struct, kw_only=True):
     esco_uri: str | None
     level: int
     years: int
-    provenance: Literal["declared", "attested"]
+    provenance: Literal["declared", "attested", "from_cv", "trained"]
     attestations: list[AttestationOut]
 
 

@@ -30,6 +30,7 @@ from app.models import (
     Role,
     Skill,
     SkillAttestation,
+    SkillOrigin,
     SkillStatus,
     Visibility,
 )
@@ -349,6 +350,40 @@ class MemberService:
         await self.repository.session.refresh(skill)
         await self.repository.session.refresh(target)
         return skill
+
+    # skills brought by other features (a CV's accepted suggestion, a completed training)
+
+    async def add_skill(
+        self, member_id: uuid.UUID, skill_id: uuid.UUID, *, level: int, years: int, origin: SkillOrigin
+    ) -> ProfileSkill:
+        """Put a skill on the member's profile, or raise what it already says (never lowers it).
+
+        A skill already on the profile keeps its origin, except that a training that raises its level
+        makes it "trained" (the level now rests on the training).
+        """
+        profile = await self.repository.get_profile(member_id)
+        if profile is None:
+            raise Conflict("You have no profile yet: PUT /api/v1/me/profile creates it, then add skills.")
+        existing = {row.skill_id: row for row, _ in await self.repository.profile_skills(member_id)}
+        row = existing.get(skill_id)
+        if row is None:
+            row = ProfileSkill(
+                profile_id=member_id,
+                skill_id=skill_id,
+                level=level,
+                years=min(years, 60),
+                declared=origin != SkillOrigin.TRAINED,
+                origin=origin.value,
+            )
+            await self.repository.add(row)
+        else:
+            if origin == SkillOrigin.TRAINED and level > row.level:
+                row.origin = origin.value
+            row.level = max(row.level, level)
+            row.years = max(row.years, min(years, 60))
+        profile.updated_at = datetime.now(UTC)
+        await self._refresh_search_words(profile)
+        return row
 
     # attestations (called by the missions feature when reviews are published)
 

@@ -36,6 +36,8 @@ from app.models.assemblies import (
     TrusteeKey,
 )
 from app.models.base import metadata, utcnow
+from app.models.cv import CvExtraction, CvFileKind, CvSuggestion, SuggestionDecision
+from app.models.diagnostic import DiagnosticResult
 from app.models.kv import KeyValue
 from app.models.members import (
     MarketplacePolicy,
@@ -45,6 +47,7 @@ from app.models.members import (
     SearchWord,
     Skill,
     SkillAttestation,
+    SkillOrigin,
     SkillStatus,
     Visibility,
     WorkMode,
@@ -64,6 +67,7 @@ from app.models.missions import (
     SeatSkill,
 )
 from app.models.notifications import NotificationMode, NotificationPreference, PendingNotification
+from app.models.training import PathStatus, Training, TrainingFormat, TrainingPath, TrainingPathStep, TrainingSkill
 
 __all__ = [
     "Account",
@@ -83,6 +87,10 @@ __all__ = [
     "CollegeMembership",
     "ContributionRate",
     "Cosignature",
+    "CvExtraction",
+    "CvFileKind",
+    "CvSuggestion",
+    "DiagnosticResult",
     "Electorate",
     "ElectorateMember",
     "EmailToken",
@@ -103,6 +111,7 @@ __all__ = [
     "NotificationPreference",
     "OidcIdentity",
     "OidcLoginAttempt",
+    "PathStatus",
     "PendingNotification",
     "ProfileAvailability",
     "ProfileSkill",
@@ -118,8 +127,15 @@ __all__ = [
     "SeatSkill",
     "Skill",
     "SkillAttestation",
+    "SkillOrigin",
     "SkillStatus",
     "StatuteVersion",
+    "SuggestionDecision",
+    "Training",
+    "TrainingFormat",
+    "TrainingPath",
+    "TrainingPathStep",
+    "TrainingSkill",
     "TrusteeKey",
     "Visibility",
     "WorkMode",

@@ -158,6 +158,14 @@ Index(
 )
 
 
+class SkillOrigin(StrEnum):
+    """How a skill first came onto a profile; attestations by reviews count apart (`attestations`)."""
+
+    DECLARED = "declared"  # typed by the member
+    FROM_CV = "from_cv"  # suggested from the member's CV, accepted by the member
+    TRAINED = "trained"  # a training of the member's path, marked done
+
+
 class ProfileSkill(SQLModel, table=True):
     """A skill on a profile. `attestations` > 0 makes it attested (by a client or teammate's review)."""
 
@@ -166,6 +174,7 @@ class ProfileSkill(SQLModel, table=True):
         CheckConstraint("level between 1 and 5", name="level_range"),
         CheckConstraint("years between 0 and 60", name="years_range"),
         CheckConstraint("attestations >= 0", name="attestations_positive"),
+        CheckConstraint("origin in ('declared', 'from_cv', 'trained')", name="origin_known"),
     )
 
     profile_id: uuid.UUID = Field(foreign_key="member_profile.account_id", ondelete="CASCADE", primary_key=True)
@@ -174,6 +183,9 @@ class ProfileSkill(SQLModel, table=True):
     years: int = Field(default=0, sa_type=SmallInteger)
     declared: bool = Field(default=True)
     attestations: int = Field(default=0, sa_type=Integer)
+    origin: str = Field(
+        default=SkillOrigin.DECLARED.value, sa_type=String(16), sa_column_kwargs={"server_default": "declared"}
+    )
 
 
 # Covering: matching's candidate pool reads (skill, level) -> profile with an index-only scan.

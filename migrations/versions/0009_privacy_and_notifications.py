@@ -6,7 +6,7 @@ exact points typed before this revision are gone afterwards, as they are for eve
 after it (see app/members/location.py and docs/marketplace.md).
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 Create Date: 2026-12-02 16:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0004"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -39,7 +39,7 @@ def test_governance_imports_only_the_standard_library() -> None:
 
 
 def test_every_feature_has_the_same_file_names() -> None:
-    for feature in ("accounts", "members", "missions", "assemblies"):
+    for feature in ("accounts", "members", "missions", "assemblies", "cv", "training", "diagnostic"):
         present = {path.name for path in (ROOT / "app" / feature).glob("*.py")}
         assert present >= FEATURE_FILES, f"app/{feature} lacks {FEATURE_FILES - present}"
 

@@ -21,6 +21,8 @@ from tests.integration.accounts import matrix_rows as accounts_rows
 from tests.integration.assemblies import matrix_rows as governance_rows
 from tests.integration.assemblies import matrix_setups as governance_setups
 from tests.integration.conftest import Actor, Actors
+from tests.integration.cv import matrix_rows as cv_rows
+from tests.integration.diagnostic import matrix_rows as diagnostic_rows
 from tests.integration.members import matrix_setups as marketplace
 from tests.integration.members.factories import profile_body
 from tests.integration.missions import matrix_rows as missions_rows
@@ -36,6 +38,7 @@ from tests.integration.platform.matrix import (
     Rule,
     expect,
 )
+from tests.integration.training import matrix_rows as training_rows
 
 MATRIX: list[Rule] = [
     Rule("GET", "/api/v1/me", EVERYONE_SIGNED_IN, why="your own account"),
@@ -613,6 +616,9 @@ MATRIX: list[Rule] = [
     *accounts_rows.ROWS,
     *missions_rows.ROWS,
     *notifications_rows.ROWS,
+    *cv_rows.ROWS,
+    *training_rows.ROWS,
+    *diagnostic_rows.ROWS,
 ]
 
 # Operations whose caller is identified by what they send (credentials, a single-use token, an OIDC

@@ -1,0 +1,1 @@
+"""Skills from a CV: upload, safe text extraction, référentiel matching, the member's decisions."""

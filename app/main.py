@@ -47,6 +47,7 @@ from app.missions.controllers import (
 )
 from app.missions.deps import dependencies as mission_dependencies
 from app.settings import Settings, get_settings
+from app.web.router import template_config, web_routers, web_state
 
 API_DESCRIPTION = """
 The API of a platform cooperative of freelancers: members, clients, missions, assemblies,
@@ -94,6 +95,7 @@ def create_app(
             "mailer": mailer or build_mailer(settings),
             "oidc_providers": OidcProviders(settings.oidc_providers, settings.public_base_url),
             "background": BackgroundTasks(),
+            **web_state(settings),
         }
     )
 
@@ -122,6 +124,7 @@ def create_app(
             StatutesController,
             AssembliesController,
             ProposalsController,
+            *web_routers(settings),
         ],
         dependencies={
             "unit_of_work": Provide(provide_unit_of_work),
@@ -135,6 +138,7 @@ def create_app(
             DefineMiddleware(BearerAuthenticationMiddleware, exclude=["^/schema", "^/health"]),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        template_config=template_config(),
         plugins=[channels],
         lifespan=[lifespan],
         state=state,

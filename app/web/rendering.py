@@ -56,17 +56,28 @@ class FormRejected(Exception):
     status: int = 400
 
 
+# Form fields named differently from the schemas' (amounts are typed in major units).
+FORM_NAMES = {
+    "day_rate_min_minor": "day_rate_min",
+    "day_rate_max_minor": "day_rate_max",
+    "budget_amount_minor": "budget_amount",
+    "proposed_day_rate_minor": "proposed_day_rate",
+}
+
+
 def field_errors(error: AppError | msgspec.ValidationError) -> tuple[str, dict[str, str]]:
     """A summary and per-field messages, from a service error or a schema refusal."""
     if isinstance(error, msgspec.ValidationError):
         message = str(error)
         path = message.rpartition("at `$.")[2].rstrip("`") if "at `$." in message else ""
         name = path.split("[")[0].split(".")[0]
-        return gettext("Some fields need your attention."), {name or "_": message.split(" - at ")[0]}
+        return gettext("Some fields need your attention."), {
+            FORM_NAMES.get(name, name) or "_": message.split(" - at ")[0]
+        }
     errors: dict[str, str] = {}
     for item in error.errors or []:
         name = str(item.get("field", "_")).split("[")[0].split(".")[0]
-        errors.setdefault(name, str(item.get("message", "")))
+        errors.setdefault(FORM_NAMES.get(name, name), str(item.get("message", "")))
     return problem_title(error), errors
 
 

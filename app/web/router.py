@@ -28,7 +28,9 @@ from app.web.authentication import WebContextMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.labels import label
 from app.web.pages.accounts import AccountPages, AuthPages
+from app.web.pages.admin import AdminPages
 from app.web.pages.dashboard import DashboardPages
+from app.web.pages.profiles import ProfilePages
 from app.web.session_cookie import SessionCookies
 
 HERE = Path(__file__).parent
@@ -36,7 +38,7 @@ CSRF_COOKIE = "coop_csrf"
 CSRF_HEADER = "x-csrf-token"
 
 # Page controllers other than the rate-limited sign-in family; later features append theirs.
-PAGES: list[ControllerRouterHandler] = [AccountPages, DashboardPages]
+PAGES: list[ControllerRouterHandler] = [AccountPages, DashboardPages, ProfilePages, AdminPages]
 
 
 def _csrf_secret(settings: Settings) -> str:

@@ -1,4 +1,8 @@
-"""A browser-like client for the web pages: cookies kept, CSRF token read from the page's forms."""
+"""A browser-like client for the web pages: its own cookie jar, CSRF token read from the page's forms.
+
+Several `Browser`s share one test client (one application lifespan); each swaps its cookies in and
+out around its requests, so an owner, a client and an admin can browse side by side.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +21,19 @@ class Browser:
     def __init__(self, client: AsyncTestClient, language: str = "fr") -> None:
         self.client = client
         self.headers = {"accept-language": language, "accept": "text/html"}
+        self.jar: dict[str, str] = {}
         self._token: str | None = None
 
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        self.client.cookies.clear()
+        for name, value in self.jar.items():
+            self.client.cookies.set(name, value)
+        response = await self.client.request(method, path, headers=self.headers, follow_redirects=False, **kwargs)
+        self.jar = {cookie.name: cookie.value for cookie in self.client.cookies.jar if cookie.value}
+        return response
+
     async def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        response = await self.client.get(path, headers=self.headers, follow_redirects=False, **kwargs)
+        response = await self._send("GET", path, **kwargs)
         found = _CSRF.search(response.text)
         if found:
             self._token = found.group(1)
@@ -36,7 +49,7 @@ class Browser:
         body = dict(data or {})
         if csrf:
             body["_csrf_token"] = await self.csrf()
-        return await self.client.post(path, data=body, headers=self.headers, follow_redirects=False)
+        return await self._send("POST", path, data=body)
 
     async def sign_in(self, email: str, password: str = TEST_PASSWORD) -> httpx.Response:
         response = await self.post("/sign-in", {"email": email, "password": password, "next": "/dashboard"})
@@ -44,5 +57,7 @@ class Browser:
         return response
 
 
-def new_browser(app: Any, language: str = "fr") -> AsyncTestClient:
-    return AsyncTestClient(app=app, base_url="http://coop.test")
+async def signed_in(client: AsyncTestClient, email: str, language: str = "fr") -> Browser:
+    browser = Browser(client, language)
+    await browser.sign_in(email)
+    return browser

@@ -20,7 +20,7 @@ LABELS: dict[str, dict[str, str]] = {
         "cancelled": N_("cancelled"),
     },
     "application": {
-        "pending": N_("pending"),
+        "submitted": N_("submitted"),
         "shortlisted": N_("shortlisted"),
         "accepted": N_("accepted"),
         "declined": N_("declined"),

@@ -30,6 +30,7 @@ from app.web.labels import label
 from app.web.pages.accounts import AccountPages, AuthPages
 from app.web.pages.admin import AdminPages
 from app.web.pages.dashboard import DashboardPages
+from app.web.pages.missions import MissionPages
 from app.web.pages.profiles import ProfilePages
 from app.web.session_cookie import SessionCookies
 
@@ -38,7 +39,7 @@ CSRF_COOKIE = "coop_csrf"
 CSRF_HEADER = "x-csrf-token"
 
 # Page controllers other than the rate-limited sign-in family; later features append theirs.
-PAGES: list[ControllerRouterHandler] = [AccountPages, DashboardPages, ProfilePages, AdminPages]
+PAGES: list[ControllerRouterHandler] = [AccountPages, DashboardPages, ProfilePages, MissionPages, AdminPages]
 
 
 def _csrf_secret(settings: Settings) -> str:

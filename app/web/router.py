@@ -29,6 +29,7 @@ from app.web.errors import EXCEPTION_HANDLERS
 from app.web.labels import label
 from app.web.pages.accounts import AccountPages, AuthPages
 from app.web.pages.admin import AdminPages
+from app.web.pages.assemblies import AssemblyPages
 from app.web.pages.dashboard import DashboardPages
 from app.web.pages.missions import MissionPages
 from app.web.pages.profiles import ProfilePages
@@ -39,7 +40,14 @@ CSRF_COOKIE = "coop_csrf"
 CSRF_HEADER = "x-csrf-token"
 
 # Page controllers other than the rate-limited sign-in family; later features append theirs.
-PAGES: list[ControllerRouterHandler] = [AccountPages, DashboardPages, ProfilePages, MissionPages, AdminPages]
+PAGES: list[ControllerRouterHandler] = [
+    AccountPages,
+    DashboardPages,
+    ProfilePages,
+    MissionPages,
+    AssemblyPages,
+    AdminPages,
+]
 
 
 def _csrf_secret(settings: Settings) -> str:

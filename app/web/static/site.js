@@ -93,12 +93,15 @@
     document.querySelectorAll("[data-live]").forEach(function (el) {
       if (!window.EventSource) { return; }
       var source = new EventSource(el.dataset.live);
-      source.addEventListener("participation", function (event) {
+      function show(event) {
         try {
           var data = JSON.parse(event.data);
-          el.textContent = el.dataset.template.replace("{cast}", data.cast).replace("{eligible}", data.eligible);
+          el.textContent = el.dataset.template.replace("{voted}", data.voted).replace("{size}", data.electorate_size);
+          if (data.state === "closed") { source.close(); }
         } catch (error) { /* a malformed event changes nothing */ }
-      });
+      }
+      source.addEventListener("participation", show);
+      source.addEventListener("closed", show);
     });
   }
 })();

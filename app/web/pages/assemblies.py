@@ -1,0 +1,254 @@
+"""Assembly pages: the list, the convocation and agenda, each proposal with its voting booth, the
+receipt, live participation (server-sent events over the cookie session), results, the certificate
+and the minutes; the chair's convene, open and close. `AssemblyService` and `Closer` decide.
+
+The booth turns a form into the `choice` the service takes for each method; it never judges one.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Response, ServerSentEvent, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.guards import admin_only, signed_in
+from app.assemblies.closing import Closer
+from app.assemblies.live import Live
+from app.assemblies.service import AssemblyService
+from app.core.errors import AppError, Conflict
+from app.models import Account, Proposal
+from app.web.forms import form_data
+from app.web.i18n import N_, gettext
+from app.web.rendering import FormRejected, field_errors, page, redirect
+from governance.model import DEFAULT_GRADES
+
+RANKED = ("instant_runoff", "schulze", "stv")
+PROPOSAL_TEMPLATE = "assemblies/proposal.html"
+CHOICES = {
+    "motion": (("yes", N_("For")), ("no", N_("Against")), ("abstain", N_("Abstain")), ("blank", N_("Blank"))),
+    "consent": (
+        ("agree", N_("I agree")),
+        ("abstain", N_("I stand aside")),
+        ("disagree", N_("I disagree")),
+        ("block", N_("I block")),
+    ),
+}
+GRADE_LABELS = {
+    "excellent": N_("excellent"),
+    "very_good": N_("very good"),
+    "good": N_("good"),
+    "fair": N_("fair"),
+    "poor": N_("poor"),
+    "reject": N_("reject"),
+}
+
+
+def _rules(proposal: Proposal) -> dict[str, Any]:
+    return proposal.rules or {**(proposal.settings or {}), "method": proposal.method}
+
+
+def ballot_choice(proposal: Proposal, values: dict[str, str], multi: dict[str, list[str]]) -> Any:
+    """The form's answer in the service's shape; `None` is a blank ballot. Out-of-range values are
+    passed on as typed: the service refuses them with its own reasons."""
+    method = proposal.method
+    option_ids = [str(option.get("id")) for option in proposal.options]
+    if method in CHOICES:
+        choice = values.get("choice", "")
+        return None if choice in ("", "blank") and method == "motion" else choice
+    if method == "single_choice":
+        return values.get("choice") or None
+    if method == "approval":
+        return [value for value in multi.get("approve", []) if value]
+    if method in ("score", "majority_judgment"):
+        given = {option: values.get(f"grade:{option}", "") for option in option_ids}
+        if method == "score":
+            return {option: int(value) for option, value in given.items() if value.lstrip("-").isdigit()}
+        return {option: value for option, value in given.items() if value}
+    if method in RANKED:
+        ranks = []
+        for option in option_ids:
+            text = values.get(f"rank:{option}", "")
+            if text.isdigit():
+                ranks.append((int(text), option))
+        if len({rank for rank, _ in ranks}) != len(ranks):
+            raise FormRejected(PROPOSAL_TEMPLATE, errors={"_": gettext("Give each option a different rank.")})
+        return [option for _, option in sorted(ranks)]
+    return values.get("choice") or None
+
+
+class AssemblyPages(Controller):
+    include_in_schema = False
+    guards = [signed_in]
+
+    @get("/assemblies")
+    async def list_assemblies(
+        self, request: Request, current_account: NamedDependency[Account], assemblies: NamedDependency[AssemblyService]
+    ) -> Template:
+        rows, total = await assemblies.list_assemblies(current_account, limit=50, offset=0)
+        return page(request, "assemblies/list.html", rows=rows, total=total)
+
+    @get("/assemblies/{assembly_id:uuid}")
+    async def assembly(
+        self,
+        request: Request,
+        assembly_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> Template:
+        assembly = await assemblies.visible_assembly(current_account, assembly_id)
+        proposals, _ = await assemblies.list_proposals(
+            current_account, assembly_id=assembly_id, state=None, limit=200, offset=0
+        )
+        size, roll = await assemblies.electorate_info(assembly.electorate_id)
+        return page(
+            request,
+            "assemblies/assembly.html",
+            assembly=assembly,
+            proposals=sorted(proposals, key=lambda p: p.agenda_position or 0),
+            electorate_size=size,
+            roll_sha256=roll,
+        )
+
+    @post("/assemblies/{assembly_id:uuid}/{step:str}", guards=[admin_only])
+    async def chair(
+        self,
+        assembly_id: FromPath[uuid.UUID],
+        step: FromPath[str],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+        closer: NamedDependency[Closer],
+    ) -> Redirect:
+        if step == "convene":
+            await assemblies.convene(current_account, assembly_id)
+        elif step == "open":
+            await assemblies.open_assembly(current_account, assembly_id)
+        elif step == "close":
+            await closer.close_assembly(current_account, assembly_id)
+        else:
+            raise Conflict("Unknown step.")
+        return redirect(f"/assemblies/{assembly_id}", "done")
+
+    @get("/assemblies/{assembly_id:uuid}/minutes")
+    async def minutes(
+        self,
+        request: Request,
+        assembly_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> Template:
+        assembly = await assemblies.minutes(current_account, assembly_id)
+        return page(request, "assemblies/minutes.html", assembly=assembly)
+
+    @get("/assemblies/{assembly_id:uuid}/minutes.md")
+    async def minutes_markdown(
+        self,
+        assembly_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> Response[str]:
+        assembly = await assemblies.minutes(current_account, assembly_id)
+        return Response(
+            assembly.minutes_markdown or "",
+            media_type="text/markdown; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="minutes-{assembly.id}.md"'},
+        )
+
+    async def _proposal_context(
+        self, account: Account, proposal_id: uuid.UUID, assemblies: AssemblyService
+    ) -> dict[str, Any]:
+        proposal = await assemblies.visible_proposal(account, proposal_id)
+        mine = await assemblies.my_ballot(account, proposal_id)
+        snapshot = await assemblies.snapshot(proposal)
+        result = None
+        if proposal.state == "closed":
+            result = await assemblies.result(account, proposal_id)
+        rules = _rules(proposal)
+        low, high = rules.get("score_range") or (0, 5)
+        return {
+            "proposal": proposal,
+            "mine": mine,
+            "snapshot": snapshot,
+            "result": result,
+            "choices": CHOICES.get(proposal.method, ()),
+            "ranked": proposal.method in RANKED,
+            "scores": list(range(int(low), int(high) + 1)),
+            "grades": [(grade, GRADE_LABELS.get(grade, grade)) for grade in rules.get("grades") or DEFAULT_GRADES],
+        }
+
+    @get("/proposals/{proposal_id:uuid}")
+    async def proposal(
+        self,
+        request: Request,
+        proposal_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> Template:
+        return page(
+            request, PROPOSAL_TEMPLATE, **await self._proposal_context(current_account, proposal_id, assemblies)
+        )
+
+    @post("/proposals/{proposal_id:uuid}/ballot")
+    async def cast(
+        self,
+        request: Request,
+        proposal_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        values, multi = await form_data(request)
+        proposal = await assemblies.visible_proposal(current_account, proposal_id)
+        on_behalf = values.get("on_behalf_of") or None
+        try:
+            choice = ballot_choice(proposal, values, multi)
+            receipt = await assemblies.cast(
+                current_account,
+                proposal_id,
+                choice,
+                (values.get("reason") or "").strip()[:500] or None,
+                on_behalf_of=uuid.UUID(on_behalf) if on_behalf else None,
+            )
+        except (AppError, FormRejected, ValueError) as error:
+            await db_session.rollback()
+            context = await self._proposal_context(current_account, proposal_id, assemblies)
+            db_session.expunge_all()  # the unit of work rolls back again as the error passes
+            if isinstance(error, FormRejected):
+                summary, errors = error.errors.get("_", ""), error.errors
+            elif isinstance(error, AppError):
+                summary, errors = field_errors(error)
+            else:
+                summary, errors = gettext("The request cannot be processed."), {}
+            raise FormRejected(PROPOSAL_TEMPLATE, context, errors or {"_": summary}, summary, 400) from error
+        return page(request, "assemblies/receipt.html", proposal=proposal, receipt=receipt)
+
+    @get("/proposals/{proposal_id:uuid}/live")
+    async def live(
+        self,
+        proposal_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+        live: NamedDependency[Live],
+    ) -> ServerSentEvent:
+        proposal = await assemblies.visible_proposal(current_account, proposal_id)
+        return ServerSentEvent(live.stream(proposal_id, await assemblies.snapshot(proposal)))
+
+    @get("/proposals/{proposal_id:uuid}/certificate.json")
+    async def certificate(
+        self,
+        proposal_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> Response[bytes]:
+        # The same document as the API's: what `python -m governance verify FILE` reads.
+        document = await assemblies.certificate(current_account, proposal_id)
+        return Response(
+            json.dumps(document, ensure_ascii=False).encode(),
+            media_type="application/json",
+            headers={"content-disposition": f'attachment; filename="certificate-{proposal_id}.json"'},
+        )

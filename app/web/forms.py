@@ -10,6 +10,19 @@ from litestar import Request
 from app.web.rendering import FormRejected, field_errors
 
 MAX_FIELD = 20_000
+# Control characters (NUL above all) have no place in any field: PostgreSQL refuses NUL in text, and
+# the API's schemas refuse the others. Line breaks and tabs stay for multi-line fields.
+_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127])
+
+
+def clean(value: str | None, limit: int = MAX_FIELD) -> str:
+    return (value or "")[:limit].translate(_CONTROL)
+
+
+def query_text(request: Request, name: str, limit: int = 200) -> str:
+    return clean(request.query_params.get(name), limit).strip()
+
+
 T = TypeVar("T")
 
 
@@ -21,7 +34,7 @@ async def form_data(request: Request) -> tuple[dict[str, str], dict[str, list[st
     for key, value in form.multi_items():
         if not isinstance(value, str):
             continue  # no page takes uploads
-        value = value[:MAX_FIELD]
+        value = clean(value)
         single.setdefault(key, value)
         multi.setdefault(key, []).append(value)
     single.pop("_csrf_token", None)

@@ -20,7 +20,7 @@ from app.accounts.service import AccountService, NewOrganisation
 from app.core.errors import AppError, InvalidCredentials
 from app.models import Account, Role
 from app.settings import Settings
-from app.web.forms import form_data
+from app.web.forms import form_data, query_text
 from app.web.i18n import LOCALE_COOKIE, LOCALES, gettext
 from app.web.rendering import FormRejected, field_errors, page, redirect, safe_next
 from app.web.session_cookie import COOKIE_NAME, CookieSession, SessionCookies
@@ -136,7 +136,7 @@ class AuthPages(Controller):
     @get("/verify-email")
     async def verify_email_page(self, request: Request) -> Template:
         """Opening the link does not spend the token (mail scanners open links): the button does."""
-        return page(request, "accounts/verify_email.html", token=request.query_params.get("token", "")[:200])
+        return page(request, "accounts/verify_email.html", token=query_text(request, "token"))
 
     @post("/verify-email")
     async def verify_email(self, request: Request, accounts: NamedDependency[AccountService]) -> Redirect:
@@ -166,7 +166,7 @@ class AuthPages(Controller):
 
     @get("/reset-password")
     async def reset_password_form(self, request: Request) -> Template:
-        return page(request, "accounts/reset_password.html", token=request.query_params.get("token", "")[:200])
+        return page(request, "accounts/reset_password.html", token=query_text(request, "token"))
 
     @post("/reset-password")
     async def reset_password(

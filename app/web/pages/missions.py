@@ -20,7 +20,7 @@ from app.members.service import MemberService
 from app.missions.schemas import ApplicationInput, MissionInput, QuestionInput, ReviewInput
 from app.missions.service import TRANSITIONS, MissionSearch, MissionService
 from app.models import Account, Role
-from app.web.forms import convert, form_data, minor_units, optional_int
+from app.web.forms import convert, form_data, minor_units, optional_int, query_text
 from app.web.i18n import gettext
 from app.web.rendering import FormRejected, field_errors, page, redirect
 
@@ -43,9 +43,8 @@ class MissionPages(Controller):
     async def browse(
         self, request: Request, missions: NamedDependency[MissionService], viewer: NamedDependency[Account | None]
     ) -> Template:
-        query = request.query_params
-        values = {name: (query.get(name) or "").strip()[:200] for name in ("q", "skill", "region", "work_mode")}
-        offset = max(0, min(optional_int(query.get("offset")) or 0, 10_000))
+        values = {name: query_text(request, name) for name in ("q", "skill", "region", "work_mode")}
+        offset = max(0, min(optional_int(request.query_params.get("offset")) or 0, 10_000))
         rows: list[Any] = []
         errors: dict[str, str] = {}
         try:

@@ -20,7 +20,7 @@ from app.members.schemas import ProfileInput
 from app.members.service import MemberService, ProfileSearch, ProfileView
 from app.missions.service import MissionService
 from app.models import Account
-from app.web.forms import convert, form_data, minor_units, optional_int
+from app.web.forms import convert, form_data, minor_units, optional_int, query_text
 from app.web.i18n import gettext
 from app.web.rendering import FormRejected, field_errors, page, redirect
 
@@ -61,12 +61,11 @@ class ProfilePages(Controller):
     async def search(
         self, request: Request, members: NamedDependency[MemberService], viewer: NamedDependency[Account | None]
     ) -> Template:
-        query = request.query_params
-        q = (query.get("q") or "").strip()[:200]
-        skill = (query.get("skill") or "").strip()[:120]
-        region = (query.get("region") or "").strip()[:120]
-        work_mode = query.get("work_mode") or ""
-        offset = max(0, min(optional_int(query.get("offset")) or 0, 10_000))
+        q = query_text(request, "q")
+        skill = query_text(request, "skill", 120)
+        region = query_text(request, "region", 120)
+        work_mode = query_text(request, "work_mode", 20)
+        offset = max(0, min(optional_int(request.query_params.get("offset")) or 0, 10_000))
         values = {"q": q, "skill": skill, "region": region, "work_mode": work_mode}
         errors: dict[str, str] = {}
         rows: list[Any] = []
@@ -114,7 +113,7 @@ class ProfilePages(Controller):
     @get("/skills/suggest")
     async def suggest_skills(self, request: Request, members: NamedDependency[MemberService]) -> Template:
         """Options for the skill fields' shared datalist, fetched by htmx as the member types."""
-        q = (request.query_params.get("q") or request.query_params.get("skill") or "").strip()[:60]
+        q = query_text(request, "q", 60) or query_text(request, "skill", 60)
         found, _ = await members.skills(q=q or None, category=None, status=None, limit=20, offset=0) if q else ([], 0)
         return page(request, "profiles/_skill_options.html", skills=found)
 

@@ -30,9 +30,15 @@
       box.querySelectorAll(".rank-select").forEach(function (el) { el.hidden = true; });
       var live = box.querySelector("[data-ranking-status]");
       var items = Array.prototype.slice.call(list.querySelectorAll("li"));
-      items.forEach(function (item) {
+      // A roving tab stop: Tab enters the list once and leaves it; the arrows move inside.
+      function rove(target) {
+        Array.prototype.slice.call(list.querySelectorAll("li")).forEach(function (li) { li.tabIndex = -1; });
+        target.tabIndex = 0;
+        target.focus();
+      }
+      items.forEach(function (item, index) {
         item.hidden = false;
-        item.tabIndex = 0;
+        item.tabIndex = index === 0 ? 0 : -1;
         item.setAttribute("role", "option");
         item.setAttribute("aria-selected", "false");
         item.addEventListener("keydown", function (event) { onKey(event, item); });
@@ -62,13 +68,13 @@
           var sibling = event.key === "ArrowUp" ? item.previousElementSibling : item.nextElementSibling;
           if (sibling) {
             if (event.key === "ArrowUp") { list.insertBefore(item, sibling); } else { list.insertBefore(sibling, item); }
-            item.focus();
+            rove(item);
             sync(item);
           }
         } else if (event.key === "ArrowUp" || event.key === "ArrowDown") {
           event.preventDefault();
           var next = event.key === "ArrowUp" ? item.previousElementSibling : item.nextElementSibling;
-          if (next) { next.focus(); }
+          if (next) { rove(next); }
         }
       }
       function sync(item) {

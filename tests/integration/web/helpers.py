@@ -34,6 +34,9 @@ class Browser:
 
     async def get(self, path: str, **kwargs: Any) -> httpx.Response:
         response = await self._send("GET", path, **kwargs)
+        for form in response.text.split('<form method="post"')[1:]:
+            # Every form a page renders carries its token (the helper would otherwise hide a missing one).
+            assert 'name="_csrf_token"' in form.split("</form>")[0], f"{path}: a form without its CSRF token"
         found = _CSRF.search(response.text)
         if found:
             self._token = found.group(1)

@@ -21,7 +21,7 @@ from app.accounts.guards import admin_only, signed_in
 from app.assemblies.closing import Closer
 from app.assemblies.live import Live
 from app.assemblies.service import AssemblyService
-from app.core.errors import AppError, Conflict
+from app.core.errors import AppError, Conflict, InvalidInput
 from app.models import Account, Proposal
 from app.web.forms import form_data
 from app.web.i18n import N_, gettext
@@ -106,6 +106,9 @@ class AssemblyPages(Controller):
             current_account, assembly_id=assembly_id, state=None, limit=200, offset=0
         )
         size, roll = await assemblies.electorate_info(assembly.electorate_id)
+        sheet = await assemblies.attendance_sheet(current_account, assembly_id)
+        proxies = await assemblies.proxies(current_account, assembly_id=assembly_id) if assembly.electorate_id else []
+        names = {line["account_id"]: line["display_name"] for line in sheet}
         return page(
             request,
             "assemblies/assembly.html",
@@ -113,7 +116,53 @@ class AssemblyPages(Controller):
             proposals=sorted(proposals, key=lambda p: p.agenda_position or 0),
             electorate_size=size,
             roll_sha256=roll,
+            sheet=sheet,
+            in_roll=current_account.id in names,
+            names=names,
+            given=next((p for p in proxies if p.principal_id == current_account.id), None),
+            held=[p for p in proxies if p.holder_id == current_account.id],
         )
+
+    @post("/assemblies/{assembly_id:uuid}/proxy")
+    async def give_proxy(
+        self,
+        request: Request,
+        assembly_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> Redirect:
+        """A named holder, or a blank proxy (to the board) when no one is chosen."""
+        values, _ = await form_data(request)
+        holder = values.get("holder_id") or ""
+        try:
+            holder_id = uuid.UUID(holder) if holder else None
+        except ValueError as error:
+            raise InvalidInput.field("holder_id", "Choose a member of the list.") from error
+        await assemblies.give_proxy(current_account, holder_id, assembly_id=assembly_id)
+        return redirect(f"/assemblies/{assembly_id}", "done")
+
+    @post("/assemblies/{assembly_id:uuid}/proxy/withdraw")
+    async def withdraw_proxy(
+        self,
+        assembly_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> Redirect:
+        await assemblies.withdraw_proxy(current_account, assembly_id=assembly_id)
+        return redirect(f"/assemblies/{assembly_id}", "done")
+
+    @post("/assemblies/{assembly_id:uuid}/attendance/{account_id:uuid}", guards=[admin_only])
+    async def attendance(
+        self,
+        request: Request,
+        assembly_id: FromPath[uuid.UUID],
+        account_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> Redirect:
+        values, _ = await form_data(request)
+        await assemblies.record_attendance(current_account, assembly_id, account_id, values.get("present") == "yes")
+        return redirect(f"/assemblies/{assembly_id}#attendance", "done")
 
     @post("/assemblies/{assembly_id:uuid}/{step:str}", guards=[admin_only])
     async def chair(
@@ -170,8 +219,12 @@ class AssemblyPages(Controller):
             result = await assemblies.result(account, proposal_id)
         rules = _rules(proposal)
         low, high = rules.get("score_range") or (0, 5)
+        comments, _ = await assemblies.comments(account, proposal_id, limit=200, offset=0)
+        cosignatures = (await assemblies.cosignature_counts([proposal])).get(proposal.id, 0)
         return {
             "proposal": proposal,
+            "comments": comments,
+            "cosignatures": cosignatures,
             "mine": mine,
             "snapshot": snapshot,
             "result": result,
@@ -226,6 +279,31 @@ class AssemblyPages(Controller):
                 summary, errors = gettext("The request cannot be processed."), {}
             raise FormRejected(PROPOSAL_TEMPLATE, context, errors or {"_": summary}, summary, 400) from error
         return page(request, "assemblies/receipt.html", proposal=proposal, receipt=receipt)
+
+    @post("/proposals/{proposal_id:uuid}/comments")
+    async def comment(
+        self,
+        request: Request,
+        proposal_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> Redirect:
+        values, _ = await form_data(request)
+        body = values.get("body", "").replace("\r\n", "\n").strip()
+        if not 1 <= len(body) <= 5000:
+            raise InvalidInput.field("body", "Write 1 to 5,000 characters.")
+        await assemblies.comment(current_account, proposal_id, body)
+        return redirect(f"/proposals/{proposal_id}#discussion", "done")
+
+    @post("/proposals/{proposal_id:uuid}/cosign")
+    async def cosign(
+        self,
+        proposal_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> Redirect:
+        await assemblies.cosign(current_account, proposal_id)
+        return redirect(f"/proposals/{proposal_id}", "done")
 
     @get("/proposals/{proposal_id:uuid}/live")
     async def live(

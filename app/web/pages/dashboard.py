@@ -1,13 +1,22 @@
-"""The dashboard: what needs the visitor's attention, per role, gathered from the features' services."""
+"""The dashboard: what needs the visitor's attention, per role, gathered from the features' services.
+
+Members see their profile's state, missions ranked for them (with the matching's explanation), the
+votes open to them with their deadlines and the proxies they gave or hold; clients their missions;
+administrators the applicants waiting and the assemblies in progress.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
 from app.accounts.guards import signed_in
-from app.core.errors import NotFound
+from app.accounts.service import AccountService
+from app.assemblies.service import AssemblyService
+from app.core.errors import AppError, NotFound
 from app.members.service import MemberService
 from app.missions.service import MissionService
 from app.models import Account, MemberStatus, Role
@@ -26,13 +35,47 @@ class DashboardPages(Controller):
         current_account: NamedDependency[Account],
         members: NamedDependency[MemberService],
         missions: NamedDependency[MissionService],
+        assemblies: NamedDependency[AssemblyService],
+        accounts: NamedDependency[AccountService],
     ) -> Template:
         profile = None
+        matches: list[Any] = []
         admitted = current_account.role == Role.MEMBER and current_account.member_status == MemberStatus.MEMBER
         if admitted:
             try:
                 profile = (await members.own_profile(current_account)).profile
+                matches = await missions.matches_for_member(current_account, 5)
             except NotFound:
                 profile = None
         mine, _, _ = await missions.mine(current_account, 20, 0)
-        return page(request, "dashboard.html", profile=profile, admitted=admitted, my_missions=mine)
+        votes: list[tuple[Any, dict[str, Any]]] = []
+        proxies: list[tuple[Any, list[Any]]] = []
+        if admitted or current_account.role == Role.ADMIN:
+            try:
+                open_votes, _ = await assemblies.list_proposals(
+                    current_account, assembly_id=None, state="open", limit=20, offset=0
+                )
+                votes = [(p, await assemblies.my_ballot(current_account, p.id)) for p in open_votes]
+                current, _ = await assemblies.list_assemblies(current_account, limit=10, offset=0)
+                for assembly in current:
+                    if assembly.state in ("convened", "open"):
+                        mine_proxies = await assemblies.proxies(current_account, assembly_id=assembly.id)
+                        if mine_proxies and current_account.role != Role.ADMIN:
+                            proxies.append((assembly, mine_proxies))
+            except AppError:
+                votes, proxies = [], []  # not a reader of assemblies (e.g. outside every college)
+        applicants = 0
+        if current_account.role == Role.ADMIN:
+            rows, _ = await accounts.list_accounts(role=Role.MEMBER, limit=500, offset=0)
+            applicants = sum(1 for row in rows if row.member_status == MemberStatus.APPLICANT)
+        return page(
+            request,
+            "dashboard.html",
+            profile=profile,
+            admitted=admitted,
+            my_missions=mine,
+            matches=matches,
+            votes=votes,
+            proxies=proxies,
+            applicants=applicants,
+        )

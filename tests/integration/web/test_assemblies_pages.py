@@ -75,8 +75,31 @@ async def test_assembly_convened_voted_closed_with_results_certificate_and_minut
     path = f"/assemblies/{assembly_id}"
     assert (await browsers.client.get(path)).status_code in (403, 404)  # clients outside every college
     assert (await browsers.owner.post(f"{path}/convene")).status_code == 403  # the chair's act
-    for step in ("convene", "open"):
-        assert (await browsers.admin.post(f"{path}/{step}")).status_code == 303, step
+    assert (await browsers.admin.post(f"{path}/convene")).status_code == 303
+
+    # Proxies between the convocation and the opening: named to a member of the roll, then withdrawn.
+    convened = await browsers.other_member.get(path)
+    assert f'<option value="{actors.owner.account_id}">' in convened.text
+    given = await browsers.other_member.post(f"{path}/proxy", {"holder_id": actors.owner.account_id})
+    assert given.status_code == 303
+    assert "Vous avez donné votre pouvoir" in (await browsers.other_member.get(path)).text
+    assert "pouvoir" in (await browsers.owner.get("/dashboard")).text
+    assert (await browsers.other_member.post(f"{path}/proxy/withdraw")).status_code == 303
+    assert (await browsers.other_member.post(f"{path}/proxy/withdraw")).status_code == 404  # none left
+    sheet = await browsers.admin.get(path)
+    assert 'id="attendance"' in sheet.text and "Owner Member" in sheet.text
+    present = await browsers.admin.post(f"{path}/attendance/{actors.owner.account_id}", {"present": "yes"})
+    assert present.status_code == 303
+    assert (
+        await browsers.owner.post(f"{path}/attendance/{actors.owner.account_id}", {"present": "no"})
+    ).status_code == 403
+
+    assert (await browsers.admin.post(f"{path}/open")).status_code == 303
+    dashboard = await browsers.owner.get("/dashboard")
+    assert f"/proposals/{motion}" in dashboard.text and "pas encore voté" in dashboard.text
+    said = await browsers.owner.post(f"/proposals/{motion}/comments", {"body": "Les comptes sont clairs."})
+    assert said.status_code == 303
+    assert "Les comptes sont clairs." in (await browsers.other_member.get(f"/proposals/{motion}")).text
     agenda = await browsers.owner.get(path)
     assert agenda.status_code == 200 and f"/proposals/{motion}" in agenda.text and f"/proposals/{ranked}" in agenda.text
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.core import negotiate_locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -89,7 +89,12 @@ def _babel_locale() -> Locale:
 def datetime_text(value: datetime | None, style: str = "medium") -> str:
     if value is None:
         return ""
-    return format_datetime(value, style, tzinfo=DISPLAY_TIMEZONE, locale=_babel_locale())
+    if style != "medium":
+        return format_datetime(value, style, tzinfo=DISPLAY_TIMEZONE, locale=_babel_locale())
+    # A date and an hour, without seconds nobody reads ("4 déc. 2026, 17:45" / "4 Dec 2026, 5:45 PM").
+    local = value.astimezone(DISPLAY_TIMEZONE)
+    locale = _babel_locale()
+    return f"{format_date(local, 'medium', locale=locale)}, {format_time(local, 'short', locale=locale)}"
 
 
 def date_text(value: date | datetime | None, style: str = "medium") -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -20,15 +21,44 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.guards import admin_only, signed_in
 from app.assemblies.closing import Closer
 from app.assemblies.live import Live
+from app.assemblies.schemas import AgendaProposalInput, AssemblyInput
 from app.assemblies.service import AssemblyService
 from app.core.errors import AppError, Conflict, InvalidInput
 from app.models import Account, Proposal
-from app.web.forms import form_data
-from app.web.i18n import N_, gettext
+from app.web.forms import convert, form_data, optional_int
+from app.web.i18n import DISPLAY_TIMEZONE, N_, gettext
 from app.web.rendering import FormRejected, field_errors, page, redirect
 from governance.model import DEFAULT_GRADES
 
 RANKED = ("instant_runoff", "schulze", "stv")
+NEW_ASSEMBLY_TEMPLATE = "assemblies/new.html"
+METHODS = (
+    "motion",
+    "consent",
+    "single_choice",
+    "approval",
+    "score",
+    "majority_judgment",
+    "instant_runoff",
+    "schulze",
+    "stv",
+)
+
+
+def local_datetime(value: str | None) -> str | None:
+    """A `datetime-local` field, read in the cooperative's time zone, as an aware ISO timestamp."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text  # the schema refuses it with its own message
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=DISPLAY_TIMEZONE)
+    return moment.isoformat()
+
+
 PROPOSAL_TEMPLATE = "assemblies/proposal.html"
 CHOICES = {
     "motion": (("yes", N_("For")), ("no", N_("Against")), ("abstain", N_("Abstain")), ("blank", N_("Blank"))),
@@ -93,6 +123,62 @@ class AssemblyPages(Controller):
         rows, total = await assemblies.list_assemblies(current_account, limit=50, offset=0)
         return page(request, "assemblies/list.html", rows=rows, total=total)
 
+    @get("/assemblies/new", guards=[admin_only])
+    async def new_assembly(self, request: Request) -> Template:
+        return page(request, NEW_ASSEMBLY_TEMPLATE, values={"kind": "ordinary"})
+
+    @post("/assemblies/new", guards=[admin_only])
+    async def create_assembly(
+        self, request: Request, current_account: NamedDependency[Account], assemblies: NamedDependency[AssemblyService]
+    ) -> Redirect:
+        values, _ = await form_data(request)
+        context = {"values": values}
+        body = {
+            "kind": values.get("kind", "ordinary"),
+            "title": values.get("title", "").strip(),
+            "description": values.get("description", "").replace("\r\n", "\n").strip(),
+            "location": values.get("location", "").strip(),
+            "scheduled_at": local_datetime(values.get("scheduled_at")),
+            "voting_opens_at": local_datetime(values.get("voting_opens_at")),
+            "voting_closes_at": local_datetime(values.get("voting_closes_at")),
+        }
+        data = convert(body, AssemblyInput, NEW_ASSEMBLY_TEMPLATE, context)
+        try:
+            assembly = await assemblies.create_assembly(current_account, data)
+        except AppError as error:
+            summary, errors = field_errors(error)
+            raise FormRejected(NEW_ASSEMBLY_TEMPLATE, context, errors, summary, error.status_code) from error
+        return redirect(f"/assemblies/{assembly.id}", "done")
+
+    @post("/assemblies/{assembly_id:uuid}/agenda", guards=[admin_only])
+    async def add_to_agenda(
+        self,
+        request: Request,
+        assembly_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> Redirect:
+        values, multi = await form_data(request)
+        labels = [line.strip() for line in values.get("options", "").splitlines() if line.strip()]
+        body = {
+            "title": values.get("title", "").strip(),
+            "text": values.get("text", "").replace("\r\n", "\n").strip(),
+            "method": values.get("method", "motion"),
+            # Option ids are positional ("o1", "o2"...): the labels are what voters read.
+            "options": [{"id": f"o{index}", "label": label[:200]} for index, label in enumerate(labels, start=1)],
+            "seats": optional_int(values.get("seats")) or 1,
+            "secret": "secret" in multi,
+            "board_approved": "board_approved" in multi,
+        }
+        try:
+            data = convert(body, AgendaProposalInput, "error.html", {})
+            await assemblies.add_to_agenda(current_account, assembly_id, data)
+        except FormRejected as error:
+            raise InvalidInput(
+                error.summary, errors=[{"field": k, "message": v} for k, v in error.errors.items()]
+            ) from error
+        return redirect(f"/assemblies/{assembly_id}", "done")
+
     @get("/assemblies/{assembly_id:uuid}")
     async def assembly(
         self,
@@ -121,6 +207,7 @@ class AssemblyPages(Controller):
             names=names,
             given=next((p for p in proxies if p.principal_id == current_account.id), None),
             held=[p for p in proxies if p.holder_id == current_account.id],
+            methods=METHODS,
         )
 
     @post("/assemblies/{assembly_id:uuid}/proxy")

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 import governance
 from app.settings import Settings
+from app.web.i18n import DISPLAY_TIMEZONE
 from tests.integration.conftest import Actors
 from tests.integration.web.conftest import Browsers
+from tests.integration.web.helpers import Browser
 
 
 @pytest.fixture
@@ -22,33 +24,44 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"convocation_notice_days": 0, "assembly_tick_seconds": 0.2})
 
 
-def _soon(**delta: float) -> str:
-    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
-
-
-async def planned_assembly(client: AsyncTestClient, actors: Actors) -> tuple[str, str, str]:
-    admin = actors.admin.headers
+async def planned_in_the_browser(client: AsyncTestClient, actors: Actors, admin: Browser) -> tuple[str, str, str]:
+    """The chair plans the assembly and its first resolution in the web pages; the ranked item by API."""
+    admin_headers = actors.admin.headers
     statutes = await client.put(
-        "/api/v1/statutes", json={"preset": "scop_sarl", "chair_may_close_early": True}, headers=admin
+        "/api/v1/statutes", json={"preset": "scop_sarl", "chair_may_close_early": True}, headers=admin_headers
     )
     assert statutes.status_code == 200, statutes.text
-    assembly = await client.post(
-        "/api/v1/assemblies",
-        json={
+    assert (await admin.get("/assemblies/new")).status_code == 200
+    when = datetime.now(DISPLAY_TIMEZONE) + timedelta(hours=1)
+    late = await admin.post(
+        "/assemblies/new", {"kind": "ordinary", "title": "AG 2031", "scheduled_at": "2031-13-45T25:00"}
+    )
+    assert late.status_code == 400 and "error-summary" in late.text
+    created = await admin.post(
+        "/assemblies/new",
+        {
             "kind": "ordinary",
             "title": "AG 2031",
-            "scheduled_at": _soon(hours=1),
-            "voting_closes_at": _soon(hours=3),
+            "location": "Maison des associations",
+            "scheduled_at": when.strftime("%Y-%m-%dT%H:%M"),
+            "voting_closes_at": (when + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
         },
-        headers=admin,
     )
-    assert assembly.status_code == 201, assembly.text
-    assembly_id = assembly.json()["id"]
-    motion = await client.post(
-        f"/api/v1/assemblies/{assembly_id}/proposals",
-        json={"title": "Approve the accounts", "text": "The accounts of 2030.", "board_approved": True},
-        headers=admin,
+    assert created.status_code == 303, created.text
+    assembly_id = created.headers["location"].rsplit("/", 1)[1]
+    added = await admin.post(
+        f"/assemblies/{assembly_id}/agenda",
+        {
+            "title": "Approve the accounts",
+            "text": "The accounts of 2030.",
+            "method": "motion",
+            "board_approved": "yes",
+            "secret": "yes",
+        },
     )
+    assert added.status_code == 303, added.text
+    agenda = (await client.get(f"/api/v1/assemblies/{assembly_id}", headers=actors.admin.headers)).json()["agenda"]
+    motion = agenda[0]
     ranked = await client.post(
         f"/api/v1/assemblies/{assembly_id}/proposals",
         json={
@@ -62,16 +75,16 @@ async def planned_assembly(client: AsyncTestClient, actors: Actors) -> tuple[str
             ],
             "secret": True,
         },
-        headers=admin,
+        headers=admin_headers,
     )
-    assert motion.status_code == ranked.status_code == 201, (motion.text, ranked.text)
-    return assembly_id, motion.json()["id"], ranked.json()["id"]
+    assert ranked.status_code == 201, ranked.text
+    return assembly_id, motion, ranked.json()["id"]
 
 
 async def test_assembly_convened_voted_closed_with_results_certificate_and_minutes(
     client: AsyncTestClient, actors: Actors, browsers: Browsers
 ) -> None:
-    assembly_id, motion, ranked = await planned_assembly(client, actors)
+    assembly_id, motion, ranked = await planned_in_the_browser(client, actors, browsers.admin)
     path = f"/assemblies/{assembly_id}"
     assert (await browsers.client.get(path)).status_code in (403, 404)  # clients outside every college
     assert (await browsers.owner.post(f"{path}/convene")).status_code == 403  # the chair's act

@@ -64,6 +64,7 @@ def test_a_non_editable_install_ships_every_template_catalogue_and_static_file()
     web = root / "app" / "web"
     shipped = [p for p in web.rglob("*") if p.is_file() and p.suffix in {".html", ".po", ".css", ".js", ".txt"}]
     assert len(shipped) > 30
+
     def globbed(relative: str, pattern: str) -> bool:  # setuptools' globs: `*` never crosses a folder
         parts, wanted = relative.split("/"), pattern.split("/")
         return len(parts) == len(wanted) and all(fnmatch.fnmatch(a, b) for a, b in zip(parts, wanted, strict=True))

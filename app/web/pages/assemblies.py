@@ -25,7 +25,7 @@ from app.assemblies.schemas import AgendaProposalInput, AssemblyInput
 from app.assemblies.service import AssemblyService
 from app.core.errors import AppError, Conflict, InvalidInput
 from app.models import Account, Proposal
-from app.web.forms import convert, form_data, optional_int
+from app.web.forms import convert, form_data, optional_int, query_text
 from app.web.i18n import DISPLAY_TIMEZONE, N_, gettext
 from app.web.rendering import FormRejected, field_errors, page, redirect
 from governance.model import DEFAULT_GRADES
@@ -402,6 +402,43 @@ class AssemblyPages(Controller):
     ) -> ServerSentEvent:
         proposal = await assemblies.visible_proposal(current_account, proposal_id)
         return ServerSentEvent(live.stream(proposal_id, await assemblies.snapshot(proposal)))
+
+    @get("/proposals/{proposal_id:uuid}/box")
+    async def box(
+        self,
+        request: Request,
+        proposal_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> Template:
+        """The published ballot box, and whether a receipt's tracker is in it (with the choice it holds)."""
+        proposal = await assemblies.visible_proposal(current_account, proposal_id)
+        box = await assemblies.published_box(current_account, proposal_id)
+        tracker = query_text(request, "tracker", 200)
+        found = next((ballot for ballot in box["ballots"] if tracker and ballot["tracker"] == tracker), None)
+        return page(
+            request,
+            "assemblies/box.html",
+            proposal=proposal,
+            box=box,
+            tracker=tracker,
+            found=found,
+            choice_text=json.dumps(found["choice"], ensure_ascii=False) if found else "",
+        )
+
+    @get("/proposals/{proposal_id:uuid}/box.json")
+    async def box_json(
+        self,
+        proposal_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        assemblies: NamedDependency[AssemblyService],
+    ) -> Response[bytes]:
+        box = await assemblies.published_box(current_account, proposal_id)
+        return Response(
+            json.dumps(box, ensure_ascii=False, default=str).encode(),
+            media_type="application/json",
+            headers={"content-disposition": f'attachment; filename="box-{proposal_id}.json"'},
+        )
 
     @get("/proposals/{proposal_id:uuid}/certificate.json")
     async def certificate(

@@ -120,12 +120,14 @@ async def test_assembly_convened_voted_closed_with_results_certificate_and_minut
     assert booth.status_code == 200 and 'name="rank:ruche"' in booth.text and "data-live=" in booth.text
     same_rank = await browsers.owner.post(f"/proposals/{ranked}/ballot", {"rank:ruche": "1", "rank:atelier": "1"})
     assert same_rank.status_code == 400 and "error-summary" in same_rank.text
+    trackers: list[str] = []
     for browser, ranks in (
         (browsers.owner, {"rank:forge": "1", "rank:ruche": "2", "rank:atelier": "3"}),
         (browsers.other_member, {"rank:forge": "1", "rank:atelier": "2"}),
     ):
         receipt = await browser.post(f"/proposals/{ranked}/ballot", ranks)
         assert receipt.status_code == 200 and 'class="receipt"' in receipt.text, receipt.text
+        trackers.append(re.search(r'<dd class="receipt">([^<]+)</dd>', receipt.text).group(1))
         voted = await browser.post(f"/proposals/{motion}/ballot", {"choice": "yes"})
         assert voted.status_code == 200
     bogus = await browsers.owner.post(f"/proposals/{motion}/ballot", {"choice": "maybe"})
@@ -139,6 +141,11 @@ async def test_assembly_convened_voted_closed_with_results_certificate_and_minut
     assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
     assert governance.verify(download.content)  # recomputable offline
     json.loads(download.content)
+
+    box = await browsers.owner.get(f"/proposals/{ranked}/box", params={"tracker": trackers[0]})
+    assert box.status_code == 200 and "forge" in box.text and 'class="flash"' in box.text
+    unknown = await browsers.owner.get(f"/proposals/{ranked}/box", params={"tracker": "nope"})
+    assert 'class="notice"' in unknown.text
 
     minutes = await browsers.owner.get(f"{path}/minutes")
     assert minutes.status_code == 200 and "AG 2031" in minutes.text

@@ -235,6 +235,27 @@ class MissionRepository:
         rows = await self.session.scalars(query.order_by(Application.created_at, Application.id))
         return rows.all()
 
+    async def applications_of(self, member_id: uuid.UUID, limit: int) -> list[tuple[Application, Mission]]:
+        """A member's applications, newest first, with their mission (for the member's own dashboard)."""
+        rows = await self.session.execute(
+            select(Application, Mission)
+            .join(Mission, Mission.id == Application.mission_id)
+            .where(Application.member_id == member_id)
+            .order_by(Application.created_at.desc(), Application.id)  # type: ignore[attr-defined]
+            .limit(limit)
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def engagements_of(self, member_id: uuid.UUID, limit: int) -> list[tuple[Engagement, Mission]]:
+        rows = await self.session.execute(
+            select(Engagement, Mission)
+            .join(Mission, Mission.id == Engagement.mission_id)
+            .where(Engagement.member_id == member_id)
+            .order_by(Engagement.created_at.desc(), Engagement.id)  # type: ignore[attr-defined]
+            .limit(limit)
+        )
+        return [(row[0], row[1]) for row in rows]
+
     async def live_application_exists(self, seat_id: uuid.UUID, member_id: uuid.UUID) -> bool:
         found = await self.session.scalar(
             select(func.count())

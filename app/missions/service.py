@@ -276,6 +276,13 @@ class MissionService:
         await self.repository.add(application)
         return application
 
+    async def my_applications(self, member: Account, limit: int = 20) -> list[tuple[Application, Mission]]:
+        """The caller's own applications with their missions (only ever the caller's)."""
+        return await self.repository.applications_of(member.id, limit)
+
+    async def my_engagements(self, member: Account, limit: int = 20) -> list[tuple[Engagement, Mission]]:
+        return await self.repository.engagements_of(member.id, limit)
+
     async def applications(self, viewer: Account, mission_id: uuid.UUID) -> Sequence[Application]:
         mission = await self.visible(viewer, mission_id)
         manager = viewer.id == mission.owner_id or is_admin(viewer)

@@ -48,6 +48,8 @@ class DashboardPages(Controller):
             except NotFound:
                 profile = None
         mine, _, _ = await missions.mine(current_account, 20, 0)
+        applications = await missions.my_applications(current_account) if admitted else []
+        engagements = await missions.my_engagements(current_account) if admitted else []
         votes: list[tuple[Any, dict[str, Any]]] = []
         proxies: list[tuple[Any, list[Any]]] = []
         if admitted or current_account.role == Role.ADMIN:
@@ -74,6 +76,8 @@ class DashboardPages(Controller):
             profile=profile,
             admitted=admitted,
             my_missions=mine,
+            applications=applications,
+            engagements=engagements,
             matches=matches,
             votes=votes,
             proxies=proxies,

@@ -51,6 +51,8 @@ async def test_two_seat_mission_from_posting_to_reviews(
             f"{path}/apply", {"seat_id": seat, "message": "Disponible.", "proposed_day_rate": "480"}
         )
         assert applied.status_code == 303, applied.text
+    dashboard = await other.get("/dashboard")
+    assert f'href="{path}"' in dashboard.text and "envoyée" in dashboard.text  # the application, on the dashboard
     twice = await owner.post(f"{path}/apply", {"seat_id": seats[0], "message": "Encore.", "proposed_day_rate": "480"})
     assert twice.status_code == 409 and "error-summary" in twice.text
 
@@ -72,6 +74,7 @@ async def test_two_seat_mission_from_posting_to_reviews(
         assert (await customer.post(f"{path}/applications/{application}/accept")).status_code == 303
     assert "équipe constituée" in (await customer.get(path)).text  # staffed once every seat is filled
 
+    assert "engagé" in (await owner.get("/dashboard")).text
     for state in ("in_progress", "delivered"):
         assert (await customer.post(f"{path}/transition", {"to": state})).status_code == 303
     wrong = await customer.post(f"{path}/transition", {"to": "open"})

@@ -345,10 +345,13 @@ class AccountService:
             raise NotFound("No identity provider is configured.")
         return self._oidc
 
-    async def start_oidc(self, provider: str) -> tuple[str, str, str]:
-        """Return the provider's authorization URL, the state, and the browser-binding secret."""
+    async def start_oidc(self, provider: str, *, web: bool = False) -> tuple[str, str, str]:
+        """Return the provider's authorization URL, the state, and the browser-binding secret.
+        `web`: the provider sends the browser back to the web client (which sets its cookie)."""
         await self.repository.purge_login_attempts()
-        url, attempt, browser_binding = await self._providers().start(provider)
+        providers = self._providers()
+        redirect_uri = providers.web_redirect_uri(provider) if web else None
+        url, attempt, browser_binding = await providers.start(provider, redirect_uri)
         await self.repository.add(attempt)
         return url, attempt.state, browser_binding
 

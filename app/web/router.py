@@ -55,7 +55,8 @@ def _csrf_secret(settings: Settings) -> str:
 
 
 def _is_form_post(request: Request) -> bool:
-    return request.method == "POST"
+    # Like the API's auth routes, every step of an OpenID Connect sign-in counts too.
+    return request.method == "POST" or request.url.path.startswith("/sign-in/oidc/")
 
 
 def web_routers(settings: Settings) -> list[Router]:

@@ -16,11 +16,12 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app.accounts.guards import signed_in
-from app.accounts.service import AccountService, NewOrganisation
+from app.accounts.oidc import OidcProviders
+from app.accounts.service import AccountService, IssuedTokens, NewOrganisation
 from app.core.errors import AppError, InvalidCredentials
 from app.models import Account, Role
 from app.settings import Settings
-from app.web.forms import form_data, query_text
+from app.web.forms import clean, form_data, query_text
 from app.web.i18n import LOCALE_COOKIE, LOCALES, gettext
 from app.web.rendering import FormRejected, field_errors, page, redirect, safe_next
 from app.web.session_cookie import COOKIE_NAME, CookieSession, SessionCookies
@@ -39,6 +40,9 @@ def session_cookie(settings: Settings, value: str, expires_at: datetime | None) 
     )
 
 
+# The browser-binding secret of a sign-in started on the web (the API's flow has its own cookie).
+OIDC_BINDING_COOKIE = "coop_web_oidc_binding"
+
 # Problems that are about one field, though the service raises them without naming it.
 _FIELD_OF = {"weak-password": "password", "email-taken": "email"}
 
@@ -51,6 +55,16 @@ def _rejected(template: str, error: AppError, values: dict[str, str], **context:
     return FormRejected(
         template, context={"values": values, **context}, errors=errors, summary=summary, status=error.status_code
     )
+
+
+def _signed_in(state: State, settings: Settings, tokens: IssuedTokens, expires_at: datetime, target: str) -> Redirect:
+    """The browser's cookie for the session `AccountService` just opened (the same row as an API sign-in)."""
+    claims = state.signing_keys.verify(tokens.access_token)
+    cookies: SessionCookies = state.web_cookies
+    value = cookies.encode(CookieSession(claims.account_id, claims.session_id, expires_at))
+    response = redirect(target, "signed-in")
+    response.cookies.append(session_cookie(settings, value, expires_at))
+    return response
 
 
 class AuthPages(Controller):
@@ -105,8 +119,13 @@ class AuthPages(Controller):
     # sign in and out
 
     @get("/sign-in")
-    async def sign_in_form(self, request: Request) -> Template:
-        return page(request, "accounts/sign_in.html", next=safe_next(request.query_params.get("next")))
+    async def sign_in_form(self, request: Request, oidc_providers: NamedDependency[OidcProviders]) -> Template:
+        return page(
+            request,
+            "accounts/sign_in.html",
+            next=safe_next(request.query_params.get("next")),
+            providers=[provider.name for provider in oidc_providers.configured],
+        )
 
     @post("/sign-in")
     async def sign_in(
@@ -115,6 +134,7 @@ class AuthPages(Controller):
         accounts: NamedDependency[AccountService],
         state: State,
         settings: NamedDependency[Settings],
+        oidc_providers: NamedDependency[OidcProviders],
     ) -> Redirect:
         values, _ = await form_data(request)
         target = safe_next(values.get("next"))
@@ -123,12 +143,49 @@ class AuthPages(Controller):
         try:
             tokens = await accounts.sign_in(email=values.get("email", ""), password=values.get("password", ""))
         except InvalidCredentials as error:
-            raise _rejected("accounts/sign_in.html", error, values, next=target) from error
-        claims = state.signing_keys.verify(tokens.access_token)
-        cookies: SessionCookies = state.web_cookies
-        value = cookies.encode(CookieSession(claims.account_id, claims.session_id, expires_at))
-        response = redirect(target, "signed-in")
-        response.cookies.append(session_cookie(settings, value, expires_at))
+            providers = [provider.name for provider in oidc_providers.configured]
+            raise _rejected("accounts/sign_in.html", error, values, next=target, providers=providers) from error
+        return _signed_in(state, settings, tokens, expires_at, target)
+
+    @get("/sign-in/oidc/{provider:str}")
+    async def oidc_start(
+        self, provider: FromPath[str], accounts: NamedDependency[AccountService], settings: NamedDependency[Settings]
+    ) -> Redirect:
+        url, _, browser_binding = await accounts.start_oidc(provider[:32], web=True)
+        response = Redirect(path=url, status_code=302)
+        response.cookies.append(
+            Cookie(
+                key=OIDC_BINDING_COOKIE,
+                value=browser_binding,
+                path="/sign-in/oidc",
+                max_age=600,
+                httponly=True,
+                samesite="lax",
+                secure=settings.public_base_url.startswith("https://"),
+            )
+        )
+        return response
+
+    @get("/sign-in/oidc/{provider:str}/callback")
+    async def oidc_callback(
+        self,
+        request: Request,
+        provider: FromPath[str],
+        accounts: NamedDependency[AccountService],
+        state: State,
+        settings: NamedDependency[Settings],
+    ) -> Redirect:
+        """The provider sends the browser back here; the same checks as the API's callback, then a cookie."""
+        expires_at = datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_seconds)
+        tokens = await accounts.finish_oidc(
+            provider=provider[:32],
+            state=query_text(request, "state", 64),
+            code=query_text(request, "code", 2048) or None,
+            error=query_text(request, "error", 200) or None,
+            browser_binding=clean(request.cookies.get(OIDC_BINDING_COOKIE), 64) or None,
+        )
+        response = _signed_in(state, settings, tokens, expires_at, "/dashboard")
+        response.cookies.append(Cookie(key=OIDC_BINDING_COOKIE, value="", max_age=0, path="/sign-in/oidc"))
         return response
 
     # the mailed links

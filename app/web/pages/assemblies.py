@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.guards import admin_only, signed_in
 from app.assemblies.closing import Closer
 from app.assemblies.live import Live
-from app.assemblies.schemas import AgendaProposalInput, AssemblyInput
+from app.assemblies.schemas import AgendaProposalInput, AssemblyInput, ProposalInput
 from app.assemblies.service import AssemblyService
 from app.core.errors import AppError, Conflict, InvalidInput
 from app.models import Account, Proposal
@@ -121,7 +121,43 @@ class AssemblyPages(Controller):
         self, request: Request, current_account: NamedDependency[Account], assemblies: NamedDependency[AssemblyService]
     ) -> Template:
         rows, total = await assemblies.list_assemblies(current_account, limit=50, offset=0)
-        return page(request, "assemblies/list.html", rows=rows, total=total)
+        proposals, _ = await assemblies.list_proposals(
+            current_account, assembly_id=None, state=None, limit=100, offset=0
+        )
+        standalone = [p for p in proposals if p.assembly_id is None]
+        return page(
+            request,
+            "assemblies/list.html",
+            rows=rows,
+            total=total,
+            standalone=standalone,
+            methods=METHODS,
+            values={"method": "motion"},
+        )
+
+    @post("/proposals/new")
+    async def create_proposal(
+        self, request: Request, current_account: NamedDependency[Account], assemblies: NamedDependency[AssemblyService]
+    ) -> Redirect:
+        """A member's initiative (co-signatures first) or, from an administrator, a decision between assemblies."""
+        values, _ = await form_data(request)
+        labels = [line.strip() for line in values.get("options", "").splitlines() if line.strip()]
+        body = {
+            "title": values.get("title", "").strip(),
+            "text": values.get("text", "").replace("\r\n", "\n").strip(),
+            "method": values.get("method", "motion"),
+            "options": [{"id": f"o{index}", "label": label[:200]} for index, label in enumerate(labels, start=1)],
+            "closes_at": local_datetime(values.get("closes_at")),
+        }
+        rows, total = await assemblies.list_assemblies(current_account, limit=50, offset=0)
+        context = {"values": values, "rows": rows, "total": total, "standalone": [], "methods": METHODS}
+        data = convert(body, ProposalInput, "assemblies/list.html", context)
+        try:
+            proposal = await assemblies.create_proposal(current_account, data)
+        except AppError as error:
+            summary, errors = field_errors(error)
+            raise FormRejected("assemblies/list.html", context, errors, summary, error.status_code) from error
+        return redirect(f"/proposals/{proposal.id}", "done")
 
     @get("/assemblies/new", guards=[admin_only])
     async def new_assembly(self, request: Request) -> Template:
@@ -306,10 +342,14 @@ class AssemblyPages(Controller):
             result = await assemblies.result(account, proposal_id)
         rules = _rules(proposal)
         low, high = rules.get("score_range") or (0, 5)
+        roll: list[dict[str, Any]] = []
+        if account.role == "admin" and proposal.assembly_id is not None and proposal.state == "open":
+            roll = await assemblies.attendance_sheet(account, proposal.assembly_id)
         comments, _ = await assemblies.comments(account, proposal_id, limit=200, offset=0)
         cosignatures = (await assemblies.cosignature_counts([proposal])).get(proposal.id, 0)
         return {
             "proposal": proposal,
+            "roll": roll,
             "comments": comments,
             "cosignatures": cosignatures,
             "mine": mine,
@@ -344,7 +384,9 @@ class AssemblyPages(Controller):
     ) -> Template:
         values, multi = await form_data(request)
         proposal = await assemblies.visible_proposal(current_account, proposal_id)
-        on_behalf = values.get("on_behalf_of") or None
+        on_behalf = values.get("on_behalf_of") or values.get("paper_voter") or None
+        # The chair records a postal or in-room ballot for a member; the service checks who may.
+        paper = values.get("paper_channel") if values.get("paper_voter") else None
         try:
             choice = ballot_choice(proposal, values, multi)
             receipt = await assemblies.cast(
@@ -353,6 +395,7 @@ class AssemblyPages(Controller):
                 choice,
                 (values.get("reason") or "").strip()[:500] or None,
                 on_behalf_of=uuid.UUID(on_behalf) if on_behalf else None,
+                paper_channel=paper if paper in ("postal", "room") else ("postal" if paper else None),
             )
         except (AppError, FormRejected, ValueError) as error:
             await db_session.rollback()

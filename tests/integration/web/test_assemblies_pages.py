@@ -128,8 +128,21 @@ async def test_assembly_convened_voted_closed_with_results_certificate_and_minut
         receipt = await browser.post(f"/proposals/{ranked}/ballot", ranks)
         assert receipt.status_code == 200 and 'class="receipt"' in receipt.text, receipt.text
         trackers.append(re.search(r'<dd class="receipt">([^<]+)</dd>', receipt.text).group(1))
-        voted = await browser.post(f"/proposals/{motion}/ballot", {"choice": "yes"})
-        assert voted.status_code == 200
+    voted = await browsers.owner.post(f"/proposals/{motion}/ballot", {"choice": "yes"})
+    assert voted.status_code == 200
+    # The other member votes by post: the chair records it from the same booth.
+    booth = await browsers.admin.get(f"/proposals/{motion}")
+    assert 'name="paper_voter"' in booth.text
+    paper = await browsers.admin.post(
+        f"/proposals/{motion}/ballot",
+        {"paper_voter": actors.other_member.account_id, "paper_channel": "postal", "choice": "yes"},
+    )
+    assert paper.status_code == 200, paper.text
+    refused = await browsers.owner.post(
+        f"/proposals/{motion}/ballot",
+        {"paper_voter": actors.other_member.account_id, "paper_channel": "postal", "choice": "no"},
+    )
+    assert refused.status_code in (400, 403, 404)  # only the chair records paper ballots
     bogus = await browsers.owner.post(f"/proposals/{motion}/ballot", {"choice": "maybe"})
     assert bogus.status_code == 400
     assert "2 sur" in (await browsers.owner.get(f"/proposals/{motion}")).text  # participation so far
@@ -146,6 +159,18 @@ async def test_assembly_convened_voted_closed_with_results_certificate_and_minut
     assert box.status_code == 200 and "forge" in box.text and 'class="flash"' in box.text
     unknown = await browsers.owner.get(f"/proposals/{ranked}/box", params={"tracker": "nope"})
     assert 'class="notice"' in unknown.text
+
+    # A member's initiative between assemblies, co-signed by another member.
+    closes = (datetime.now(DISPLAY_TIMEZONE) + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
+    initiative = await browsers.owner.post(
+        "/proposals/new",
+        {"title": "Open the books", "text": "Publish the accounts monthly.", "method": "motion", "closes_at": closes},
+    )
+    assert initiative.status_code == 303, initiative.text
+    initiative_path = initiative.headers["location"]
+    assert "Open the books" in (await browsers.other_member.get("/assemblies")).text
+    assert (await browsers.other_member.post(f"{initiative_path}/cosign")).status_code == 303
+    assert "1 co-signature" in (await browsers.other_member.get(initiative_path)).text
 
     minutes = await browsers.owner.get(f"{path}/minutes")
     assert minutes.status_code == 200 and "AG 2031" in minutes.text

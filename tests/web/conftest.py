@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -69,15 +69,19 @@ class Server:
     base: str
     mailbox: Mailbox
     admin_email: str
+    tokens: dict[str, str] = field(default_factory=dict)
 
     def api(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
 
     def token(self, email: str) -> str:
-        response = self.api("POST", "/api/v1/auth/sign-in", json={"email": email, "password": TEST_PASSWORD})
-        assert response.status_code == 200, response.text
-        return response.json()["access_token"]
+        """A bearer token, kept for the run: each sign-in costs a full Argon2 hash on the server."""
+        if email not in self.tokens:
+            response = self.api("POST", "/api/v1/auth/sign-in", json={"email": email, "password": TEST_PASSWORD})
+            assert response.status_code == 200, response.text
+            self.tokens[email] = response.json()["access_token"]
+        return self.tokens[email]
 
     def register(self, email: str, name: str, role: str = "member", admitted: bool = True) -> str:
         body: dict[str, Any] = {"email": email, "password": TEST_PASSWORD, "display_name": name, "role": role}

@@ -7,9 +7,11 @@ administrators the applicants waiting and the assemblies in progress.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.response import Template
 
@@ -21,6 +23,33 @@ from app.members.service import MemberService
 from app.missions.service import MissionService
 from app.models import Account, MemberStatus, Role
 from app.web.rendering import page
+
+# When this browser last saw the dashboard: "what changed since" needs no table of its own.
+SEEN_COOKIE = "coop_seen"
+
+
+def _last_visit(value: str | None) -> datetime | None:
+    if not value or not value.isdigit() or len(value) > 12:
+        return None
+    return datetime.fromtimestamp(int(value), UTC)
+
+
+def _changes(since: datetime, mine: Any, applications: Any, engagements: Any, votes: Any) -> list[tuple[str, str, str]]:
+    """(kind, title, link) of what moved after `since`, from what the dashboard already loaded."""
+    changes = []
+    for mission in mine:
+        if mission.updated_at and mission.updated_at > since:
+            changes.append(("mission", mission.title, f"/missions/{mission.id}"))
+    for application, mission in applications:
+        if application.decided_at and application.decided_at > since:
+            changes.append(("application", mission.title, f"/missions/{mission.id}"))
+    for engagement, mission in engagements:
+        if engagement.created_at > since:
+            changes.append(("engagement", mission.title, f"/missions/{mission.id}"))
+    for proposal, _ in votes:
+        if proposal.opened_at and proposal.opened_at > since:
+            changes.append(("vote", proposal.title, f"/proposals/{proposal.id}"))
+    return changes
 
 
 class DashboardPages(Controller):
@@ -66,13 +95,17 @@ class DashboardPages(Controller):
                             proxies.append((assembly, mine_proxies))
             except AppError:
                 votes, proxies = [], []  # not a reader of assemblies (e.g. outside every college)
+        since = _last_visit(request.cookies.get(SEEN_COOKIE))
+        changes = _changes(since, mine, applications, engagements, votes) if since else []
         applicants = 0
         if current_account.role == Role.ADMIN:
             rows, _ = await accounts.list_accounts(role=Role.MEMBER, limit=500, offset=0)
             applicants = sum(1 for row in rows if row.member_status == MemberStatus.APPLICANT)
-        return page(
+        response = page(
             request,
             "dashboard.html",
+            since=since,
+            changes=changes,
             profile=profile,
             admitted=admitted,
             my_missions=mine,
@@ -83,3 +116,13 @@ class DashboardPages(Controller):
             proxies=proxies,
             applicants=applicants,
         )
+        response.cookies.append(
+            Cookie(
+                key=SEEN_COOKIE,
+                value=str(int(datetime.now(UTC).timestamp())),
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="lax",
+            )
+        )
+        return response

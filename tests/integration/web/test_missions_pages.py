@@ -63,6 +63,7 @@ async def test_two_seat_mission_from_posting_to_reviews(
     assert (await customer.post(f"{path}/questions/{question}/answer", {"answer": "Oui."})).status_code == 303
     assert "Oui." in (await other.get(path)).text
 
+    await owner.get("/dashboard")  # the owner's last visit, before being engaged
     applications = re.findall(r"/applications/([0-9a-f-]{36})/accept", managed.text)
     assert len(applications) == 2
     assert (await other.post(f"{path}/applications/{applications[0]}/accept")).status_code in (
@@ -74,7 +75,8 @@ async def test_two_seat_mission_from_posting_to_reviews(
         assert (await customer.post(f"{path}/applications/{application}/accept")).status_code == 303
     assert "équipe constituée" in (await customer.get(path)).text  # staffed once every seat is filled
 
-    assert "engagé" in (await owner.get("/dashboard")).text
+    since = await owner.get("/dashboard")
+    assert "engagé" in since.text and "Depuis votre dernière visite" in since.text and "vous êtes engagé" in since.text
     for state in ("in_progress", "delivered"):
         assert (await customer.post(f"{path}/transition", {"to": state})).status_code == 303
     wrong = await customer.post(f"{path}/transition", {"to": "open"})

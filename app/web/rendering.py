@@ -23,6 +23,7 @@ from app.web.labels import LABELS
 from app.web.navigation import nav_for
 
 FLASH_COOKIE = "coop_flash"
+DETAIL = "detail"  # the key of a service's reason, shown in the error summary in its own language
 
 # Flash messages are keys, never free text from a request: nothing a link can inject.
 FLASHES: Mapping[str, str] = {
@@ -78,6 +79,9 @@ def field_errors(error: AppError | msgspec.ValidationError) -> tuple[str, dict[s
     for item in error.errors or []:
         name = str(item.get("field", "_")).split("[")[0].split(".")[0]
         errors.setdefault(FORM_NAMES.get(name, name), str(item.get("message", "")))
+    if not errors and error.detail and error.detail != error.title:
+        # The service's own reason (written in English for the API): the page marks its language.
+        errors[DETAIL] = error.detail
     return problem_title(error), errors
 
 

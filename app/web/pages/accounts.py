@@ -49,8 +49,8 @@ _FIELD_OF = {"weak-password": "password", "email-taken": "email"}
 
 def _rejected(template: str, error: AppError, values: dict[str, str], **context: object) -> FormRejected:
     summary, errors = field_errors(error)
-    if not errors and error.slug in _FIELD_OF:
-        errors = {_FIELD_OF[error.slug]: summary}
+    if error.slug in _FIELD_OF and _FIELD_OF[error.slug] not in errors:
+        errors = {_FIELD_OF[error.slug]: summary, **errors}
     values = {key: value for key, value in values.items() if "password" not in key}
     return FormRejected(
         template, context={"values": values, **context}, errors=errors, summary=summary, status=error.status_code

@@ -407,7 +407,7 @@ class AssemblyPages(Controller):
                 summary, errors = field_errors(error)
             else:
                 summary, errors = gettext("The request cannot be processed."), {}
-            raise FormRejected(PROPOSAL_TEMPLATE, context, errors or {"_": summary}, summary, 400) from error
+            raise FormRejected(PROPOSAL_TEMPLATE, context, errors, summary, 400) from error
         return page(request, "assemblies/receipt.html", proposal=proposal, receipt=receipt)
 
     @post("/proposals/{proposal_id:uuid}/comments")

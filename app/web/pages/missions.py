@@ -201,9 +201,7 @@ class MissionPages(Controller):
         if isinstance(error, FormRejected):
             return FormRejected(SHOW_TEMPLATE, {**context, "values": values}, error.errors, error.summary)
         summary, errors = field_errors(error)
-        return FormRejected(
-            SHOW_TEMPLATE, {**context, "values": values}, errors or {"_": summary}, summary, error.status_code
-        )
+        return FormRejected(SHOW_TEMPLATE, {**context, "values": values}, errors, summary, error.status_code)
 
     @post("/{mission_id:uuid}/transition", guards=[signed_in])
     async def transition(

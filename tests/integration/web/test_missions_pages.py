@@ -55,6 +55,7 @@ async def test_two_seat_mission_from_posting_to_reviews(
     assert f'href="{path}"' in dashboard.text and "envoyée" in dashboard.text  # the application, on the dashboard
     twice = await owner.post(f"{path}/apply", {"seat_id": seats[0], "message": "Encore.", "proposed_day_rate": "480"})
     assert twice.status_code == 409 and "error-summary" in twice.text
+    assert '<li lang="en">You already applied to this seat.</li>' in twice.text  # the service's reason, marked
 
     asked = await other.post(f"{path}/questions", {"body": "Le back-office est-il en Django ?"})
     assert asked.status_code == 303

@@ -58,6 +58,22 @@ ROWS = [
         "a draft mission is its client's (and administrators') alone",
     ),
     Row("GET", lambda c: "/assemblies", expect(200, 200, 403, 200, 303), "assemblies are for members and admins"),
+    Row("GET", lambda c: "/assemblies/new", expect(403, 403, 403, 200, 303), "the chair plans assemblies"),
+    Row(
+        "POST",
+        lambda c: "/assemblies/new",
+        expect(403, 403, 403, 400, 401),
+        "the chair plans assemblies (this empty form is refused by the schema)",
+        body={"title": ""},
+    ),
+    Row(
+        "POST",
+        lambda c: "/proposals/new",
+        expect(400, 400, 403, 400, 401),
+        "members propose initiatives, admins decisions; clients outside every college may not (empty form)",
+        body={"title": ""},
+    ),
+    Row("GET", lambda c: "/sign-in/oidc/unknown", expect(404, 404, 404, 404, 404), "no such provider"),
     Row(
         "POST",
         lambda c: f"/account/sessions/{c['owner_session']}/end",

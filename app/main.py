@@ -47,6 +47,7 @@ from app.missions.controllers import (
 )
 from app.missions.deps import dependencies as mission_dependencies
 from app.settings import Settings, get_settings
+from app.web.errors import UNROUTED_HANDLERS
 from app.web.router import template_config, web_routers, web_state
 
 API_DESCRIPTION = """
@@ -137,7 +138,7 @@ def create_app(
         middleware=[
             DefineMiddleware(BearerAuthenticationMiddleware, exclude=["^/schema", "^/health"]),
         ],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, **UNROUTED_HANDLERS},
         template_config=template_config(),
         plugins=[channels],
         lifespan=[lifespan],

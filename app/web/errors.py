@@ -11,10 +11,11 @@ from urllib.parse import quote
 
 import structlog
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 
-from app.core.errors import AppError, InvalidCredentials, NotAuthenticated
-from app.web.i18n import N_, gettext
+from app.core.errors import AppError, InvalidCredentials, NotAuthenticated, http_exception_handler
+from app.web.authentication import WEB_CSP
+from app.web.i18n import LOCALE_COOKIE, N_, choose_locale, gettext
 from app.web.rendering import FormRejected, page, problem_title, use_request_locale
 
 log = structlog.get_logger(__name__)
@@ -79,6 +80,26 @@ def unexpected(request: Request, error: Exception) -> Response:
 def _here(request: Request) -> str:
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
+
+_NOT_PAGES = ("/api/", "/schema", "/health", "/.well-known/", "/static/")
+
+
+def unrouted(request: Request, error: NotFoundException) -> Response:
+    """An address no route matches: a page for a browser, the API's problem document for anything else."""
+    wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
+    if not wants_page or request.url.path.startswith(_NOT_PAGES):
+        return http_exception_handler(request, error)
+    request.scope.setdefault("state", {})["locale"] = choose_locale(
+        request.cookies.get(LOCALE_COOKIE), request.headers.get("accept-language")
+    )
+    use_request_locale(request)
+    response = _error_page(request, 404, gettext(_STATUS_TITLES[404]))
+    response.headers["content-security-policy"] = WEB_CSP  # outside the web router: its middleware did not run
+    return response
+
+
+# Mounted on the application, beside the API's handlers: only unrouted addresses reach it.
+UNROUTED_HANDLERS = {NotFoundException: unrouted}
 
 EXCEPTION_HANDLERS = {
     FormRejected: form_rejected,

@@ -132,3 +132,15 @@ async def test_web_forms_share_the_api_auth_rate_limit(settings: Settings) -> No
         assert statuses == [401, 401, 401, 429]
         api = await client.post("/api/v1/auth/sign-in", json={"email": "x@example.org", "password": "wrong"})
         assert api.status_code == 429  # one budget for the browser and the API
+
+
+async def test_an_unknown_address_is_a_page_for_browsers_and_a_problem_for_the_api(client: AsyncTestClient) -> None:
+    html = {"accept": "text/html,application/xhtml+xml", "accept-language": "en"}
+    page = await client.get("/no-such-page", headers=html)
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert 'lang="en"' in page.text and "This page does not exist" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    api = await client.get("/api/v1/no-such-thing", headers=html)
+    assert api.status_code == 404 and api.headers["content-type"].startswith("application/problem+json")
+    plain = await client.get("/no-such-page")
+    assert plain.headers["content-type"].startswith("application/problem+json")

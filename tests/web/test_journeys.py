@@ -2,7 +2,8 @@
 
 1. sign up -> confirm by the mailed link -> admitted by an administrator -> publish a profile;
 2. a client posts a two-seat mission -> two members apply -> staffed -> delivered -> reviews;
-3. an assembly convened and opened -> members vote (a ranked ballot by keyboard only) -> closed ->
+3. an assembly convened and opened -> members vote (a ranked ballot by keyboard only, another by
+   dragging) -> closed ->
    results, certificate, minutes; participation shown live to another member;
 4. the same page in French and in English, and the layout at 360 px.
 """
@@ -219,6 +220,14 @@ def test_assembly_vote_by_keyboard_results_certificate_minutes(server: Server, p
         voter.keyboard.press("Enter")
     check_accessibility(voter)
     expect(voter.locator("h1")).to_have_text("Votre bulletin est enregistré")
+
+    dragger = people("v3@example.org")  # another voter ranks by dragging instead
+    visit(dragger, f"{base}/proposals/{ranked}")
+    dragger.locator("li[data-option='atelier']").drag_to(dragger.locator("li[data-option='ruche']"))
+    expect(dragger.locator(".ranking li").first).to_have_attribute("data-option", "atelier")
+    assert dragger.locator("select[name='rank:atelier']").input_value() == "1"  # the no-script form follows
+    submit(dragger, "Déposer mon bulletin")
+    expect(dragger.locator("h1")).to_have_text("Votre bulletin est enregistré")
 
     visit(voter, f"{base}/proposals/{motion}")
     voter.get_by_label("Pour").check()

@@ -285,6 +285,7 @@ def serve(
         os.environ["DATABASE_URL"] = database.url.render_as_string(hide_password=False)
         get_settings.cache_clear()
         base = f"http://{host}:{port}"
+        console.print(f"Web client:   {base}/")
         console.print(f"API:          {base}/api/v1")
         console.print(f"OpenAPI docs: {base}/schema  (JSON at {base}/schema/openapi.json)")
         _run_server(host, port, workers)

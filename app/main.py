@@ -65,6 +65,8 @@ from app.openapi_ui import assets_router, render_plugins
 from app.settings import Settings, get_settings
 from app.training.controllers import TrainingPathsController, TrainingsController
 from app.training.deps import dependencies as training_dependencies
+from app.web.errors import UNROUTED_HANDLERS
+from app.web.router import template_config, web_routers, web_state
 
 SHUTDOWN_STEP_SECONDS = 3.0
 
@@ -120,6 +122,7 @@ def create_app(
             "background": BackgroundTasks(),
             # The store is registered in the lifespan (PostgreSQL) or built on first use (Redis).
             "auth_limits": AuthLimits(settings, lambda: app.stores.get(STORE_NAME)),
+            **web_state(settings),
         }
     )
 
@@ -157,6 +160,7 @@ def create_app(
             TrainingsController,
             TrainingPathsController,
             DiagnosticController,
+            *web_routers(settings),
         ],
         dependencies={
             "unit_of_work": Provide(provide_unit_of_work),
@@ -173,8 +177,9 @@ def create_app(
         middleware=[
             DefineMiddleware(BearerAuthenticationMiddleware, exclude=["^/schema", "^/health"]),
         ],
-        exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_request,
+        exception_handlers={**EXCEPTION_HANDLERS, **UNROUTED_HANDLERS},
+        template_config=template_config(),
         plugins=[channels],
         lifespan=[lifespan],
         state=state,

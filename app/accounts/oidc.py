@@ -65,18 +65,24 @@ class OidcProviders:
     def redirect_uri(self, name: str) -> str:
         return f"{self._base}/api/v1/auth/oidc/{name}/callback"
 
+    def web_redirect_uri(self, name: str) -> str:
+        """Where the provider sends a browser that started from the web client's sign-in page."""
+        return f"{self._base}/sign-in/oidc/{name}/callback"
+
     def _provider(self, name: str) -> OidcProviderSettings:
         provider = self._providers.get(name)
         if provider is None:
             raise NotFound(f"No identity provider named {name!r} is configured.")
         return provider
 
-    def _client(self, provider: OidcProviderSettings, **kwargs: Any) -> AsyncOAuth2Client:
+    def _client(
+        self, provider: OidcProviderSettings, redirect_uri: str | None = None, **kwargs: Any
+    ) -> AsyncOAuth2Client:
         return AsyncOAuth2Client(
             client_id=provider.client_id,
             client_secret=provider.client_secret.get_secret_value(),
             scope=provider.scope,
-            redirect_uri=self.redirect_uri(provider.name),
+            redirect_uri=redirect_uri or self.redirect_uri(provider.name),
             code_challenge_method="S256",
             timeout=10,
             **kwargs,
@@ -99,10 +105,11 @@ class OidcProviders:
         self._discovered[provider.name] = discovered
         return discovered
 
-    async def start(self, name: str) -> tuple[str, OidcLoginAttempt, str]:
+    async def start(self, name: str, redirect_uri: str | None = None) -> tuple[str, OidcLoginAttempt, str]:
         """The provider's authorization URL, the attempt to store, and the browser-binding secret
-        to hand to the browser in a cookie."""
+        to hand to the browser in a cookie. `redirect_uri` defaults to the API's callback."""
         provider = self._provider(name)
+        redirect_uri = redirect_uri or self.redirect_uri(name)
         discovered = await self._discover(provider)
         browser_binding = secrets.token_urlsafe(32)
         attempt = OidcLoginAttempt(
@@ -110,11 +117,11 @@ class OidcProviders:
             provider=name,
             nonce=secrets.token_urlsafe(32),
             code_verifier=generate_token(64),
-            redirect_uri=self.redirect_uri(name),
+            redirect_uri=redirect_uri,
             browser_binding_hash=hash_opaque_token(browser_binding),
             expires_at=datetime.now(UTC) + LOGIN_ATTEMPT_TTL,
         )
-        async with self._client(provider) as client:
+        async with self._client(provider, redirect_uri) as client:
             url, _ = client.create_authorization_url(
                 discovered.metadata["authorization_endpoint"],
                 state=attempt.state,
@@ -129,7 +136,7 @@ class OidcProviders:
             raise InvalidToken("This sign-in was started with another provider.")
         discovered = await self._discover(provider)
         try:
-            async with self._client(provider) as client:
+            async with self._client(provider, attempt.redirect_uri) as client:
                 token = await client.fetch_token(
                     discovered.metadata["token_endpoint"],
                     grant_type="authorization_code",

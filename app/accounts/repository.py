@@ -98,6 +98,19 @@ class AccountRepository:
             .values(revoked_at=at, revoked_reason=reason)
         )
 
+    async def active_sessions(self, account_id: uuid.UUID, now: datetime) -> Sequence[AuthSession]:
+        rows = await self.session.scalars(
+            select(AuthSession)
+            .where(
+                AuthSession.account_id == account_id,
+                AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
+                AuthSession.expires_at > now,
+            )
+            .order_by(AuthSession.created_at.desc(), AuthSession.id)  # type: ignore[attr-defined]
+            .limit(100)
+        )
+        return rows.all()
+
     async def revoke_all_sessions(self, account_id: uuid.UUID, *, reason: str, at: datetime) -> None:
         await self.session.execute(
             update(AuthSession)

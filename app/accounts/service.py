@@ -284,6 +284,17 @@ class AccountService:
     async def sign_out(self, session_id: uuid.UUID) -> None:
         await self.repository.revoke_session(session_id, reason="sign-out", at=datetime.now(UTC))
 
+    async def active_sessions(self, account_id: uuid.UUID) -> Sequence[AuthSession]:
+        """The account's live sessions (API clients and browsers alike), newest first."""
+        return await self.repository.active_sessions(account_id, datetime.now(UTC))
+
+    async def end_session(self, account: Account, session_id: uuid.UUID) -> None:
+        """End one of the caller's sessions; someone else's session does not exist for them."""
+        session = await self.repository.get_session(session_id)
+        if session is None or session.account_id != account.id:
+            raise NotFound()
+        await self.repository.revoke_session(session_id, reason="ended-by-owner", at=datetime.now(UTC))
+
     # email verification and password reset
 
     async def request_email_verification(self, account_id: uuid.UUID) -> None:
@@ -375,10 +386,13 @@ class AccountService:
             raise NotFound("No identity provider is configured.")
         return self._oidc
 
-    async def start_oidc(self, provider: str) -> tuple[str, str, str]:
-        """Return the provider's authorization URL, the state, and the browser-binding secret."""
+    async def start_oidc(self, provider: str, *, web: bool = False) -> tuple[str, str, str]:
+        """Return the provider's authorization URL, the state, and the browser-binding secret.
+        `web`: the provider sends the browser back to the web client (which sets its cookie)."""
         await self.repository.purge_login_attempts()
-        url, attempt, browser_binding = await self._providers().start(provider)
+        providers = self._providers()
+        redirect_uri = providers.web_redirect_uri(provider) if web else None
+        url, attempt, browser_binding = await providers.start(provider, redirect_uri)
         await self.repository.add(attempt)
         return url, attempt.state, browser_binding
 

@@ -61,6 +61,14 @@ class Closer:
     def _audit(self, kind: str, **fields: Any) -> None:
         self._unit.session.add(new_event(kind, **fields))
 
+    async def close_assembly(self, account: Account, assembly_id: uuid.UUID) -> None:
+        """Close every vote of an open assembly's agenda (the API and the web client both call this)."""
+        assembly = await self.service.visible_assembly(account, assembly_id)
+        if assembly.state != "open":
+            raise Conflict(f"The assembly is {assembly.state}: only an open assembly can be closed.")
+        for proposal_id in (await self.service.agenda_ids([assembly]))[assembly.id]:
+            await self.close(proposal_id, by=account)
+
     async def close(
         self,
         proposal_id: uuid.UUID,

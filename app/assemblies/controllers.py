@@ -49,7 +49,6 @@ from app.assemblies.schemas import (
 )
 from app.assemblies.secrecy import b64, sha256_hex, unb64
 from app.assemblies.service import AssemblyService, CastResult
-from app.core.errors import Conflict
 from app.core.problems import problems
 from app.core.schemas import Limit, Offset, Page
 from app.models import Account, Assembly, Proposal, Proxy, StatuteVersion
@@ -312,11 +311,7 @@ class AssembliesController(Controller):
         assemblies: NamedDependency[AssemblyService],
         closer: NamedDependency[Closer],
     ) -> AssemblyOut:
-        assembly = await assemblies.visible_assembly(current_account, assembly_id)
-        if assembly.state != "open":
-            raise Conflict(f"The assembly is {assembly.state}: only an open assembly can be closed.")
-        for proposal_id in (await assemblies.agenda_ids([assembly]))[assembly.id]:
-            await closer.close(proposal_id, by=current_account)
+        await closer.close_assembly(current_account, assembly_id)
         return await one_assembly(assemblies, await assemblies.visible_assembly(current_account, assembly_id))
 
     @put(

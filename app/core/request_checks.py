@@ -13,6 +13,7 @@ import weakref
 from typing import Any
 
 from litestar import Request
+from litestar.enums import RequestEncodingType
 
 from app.core.errors import AppError, InvalidInput
 
@@ -54,6 +55,13 @@ def _body_name(request: Request[Any, Any, Any]) -> str | None:
     return getattr(inner, "__name__", None) or "JSON"
 
 
+def _takes_non_json_body(request: Request[Any, Any, Any]) -> bool:
+    """An operation that declares a multipart or form body (a file upload) is not held to JSON."""
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    media_type = getattr(getattr(data, "kwarg_definition", None), "media_type", None)
+    return media_type is not None and media_type != RequestEncodingType.JSON
+
+
 def _is_json(content_type: str) -> bool:
     media_type = content_type.split(";", 1)[0].strip().lower()
     return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
@@ -77,6 +85,8 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
         return
     content_type = request.headers.get("content-type")
     body_name = _body_name(request)
+    if _takes_non_json_body(request):
+        return
     accepts_form = request.route_handler.opt.get(ACCEPTS_FORM)
     if content_type and not _is_json(content_type) and not accepts_form and (body_name or await request.body()):
         raise UnsupportedMediaType(f"Send the body as application/json, not {content_type.split(';')[0][:80]}.")

@@ -299,6 +299,11 @@ class MemberService:
             raise NotFound()
         return skill
 
+    async def skill_by_term(self, term: str) -> Skill | None:
+        """A skill by slug, name or alias, as typed by a person (the web form's autocomplete)."""
+        term = term.strip()
+        return await self.repository.skill_by_term(term) if term else None
+
     async def skills(
         self, *, q: str | None, category: str | None, status: SkillStatus | None, limit: int, offset: int
     ) -> tuple[Sequence[Skill], int]:

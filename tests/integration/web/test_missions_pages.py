@@ -1,0 +1,98 @@
+"""A client posts a two-seat mission in the browser; two members apply; staffed, delivered, reviewed."""
+
+from __future__ import annotations
+
+import re
+
+from litestar.testing import AsyncTestClient
+
+from tests.integration.conftest import Actors
+from tests.integration.web.conftest import Browsers
+
+MISSION_FORM = {
+    "title": "Site de la régie de quartier",
+    "description": "Refaire le site et son back-office.",
+    "budget_kind": "fixed",
+    "budget_amount": "12000",
+    "starts_on": "2031-03-01",
+    "ends_on": "2031-05-31",
+    "city": "Lyon",
+    "region": "Auvergne-Rhône-Alpes",
+    "work_mode": "hybrid",
+    "visibility": "public",
+    "seat_title": ["Développement", "Design", ""],
+    "seat_skill": ["Python", "", ""],
+    "seat_day_rate": ["500", "450", ""],
+    "seat_days": ["10", "8", ""],
+}
+
+
+async def test_two_seat_mission_from_posting_to_reviews(
+    client: AsyncTestClient, actors: Actors, browsers: Browsers
+) -> None:
+    customer, owner, other = browsers.client, browsers.owner, browsers.other_member
+    assert (await customer.get("/missions/new")).status_code == 200
+    bad = await customer.post("/missions/new", {**MISSION_FORM, "ends_on": "2031-01-01"})
+    assert bad.status_code == 400 and "error-summary" in bad.text
+    created = await customer.post("/missions/new", MISSION_FORM)
+    assert created.status_code == 303, created.text
+    path = created.headers["location"]
+    assert (await browsers.anonymous.get(path)).status_code == 404  # a draft is its owner's alone
+    assert (await customer.post(f"{path}/transition", {"to": "open"})).status_code == 303
+
+    listed = await browsers.anonymous.get("/missions?q=quartier")
+    assert path in listed.text
+    page = await owner.get(path)
+    seats = re.findall(r'<option value="([0-9a-f-]{36})"', page.text)
+    assert len(seats) == 2 and f'action="{path}/apply"' in page.text
+
+    for browser, seat in ((owner, seats[0]), (other, seats[1])):
+        applied = await browser.post(
+            f"{path}/apply", {"seat_id": seat, "message": "Disponible.", "proposed_day_rate": "480"}
+        )
+        assert applied.status_code == 303, applied.text
+    dashboard = await other.get("/dashboard")
+    assert f'href="{path}"' in dashboard.text and "envoyée" in dashboard.text  # the application, on the dashboard
+    twice = await owner.post(f"{path}/apply", {"seat_id": seats[0], "message": "Encore.", "proposed_day_rate": "480"})
+    assert twice.status_code == 409 and "error-summary" in twice.text
+    assert '<li lang="en">You already applied to this seat.</li>' in twice.text  # the service's reason, marked
+
+    asked = await other.post(f"{path}/questions", {"body": "Le back-office est-il en Django ?"})
+    assert asked.status_code == 303
+    managed = await customer.get(path)
+    question = re.search(r"/questions/([0-9a-f-]{36})/answer", managed.text).group(1)
+    assert (await customer.post(f"{path}/questions/{question}/answer", {"answer": "Oui."})).status_code == 303
+    assert "Oui." in (await other.get(path)).text
+
+    await owner.get("/dashboard")  # the owner's last visit, before being engaged
+    applications = re.findall(r"/applications/([0-9a-f-]{36})/accept", managed.text)
+    assert len(applications) == 2
+    assert (await other.post(f"{path}/applications/{applications[0]}/accept")).status_code in (
+        403,
+        404,
+    )  # not the manager
+    assert (await customer.post(f"{path}/applications/{applications[0]}/shortlist")).status_code == 303
+    for application in applications:
+        assert (await customer.post(f"{path}/applications/{application}/accept")).status_code == 303
+    assert "équipe constituée" in (await customer.get(path)).text  # staffed once every seat is filled
+
+    since = await owner.get("/dashboard")
+    assert "engagé" in since.text and "Depuis votre dernière visite" in since.text and "vous êtes engagé" in since.text
+    for state in ("in_progress", "delivered"):
+        assert (await customer.post(f"{path}/transition", {"to": state})).status_code == 303
+    wrong = await customer.post(f"{path}/transition", {"to": "open"})
+    assert wrong.status_code == 409
+
+    review = await customer.post(
+        f"{path}/reviews", {"subject_id": actors.owner.account_id, "rating": "5", "text": "Excellent travail."}
+    )
+    assert review.status_code == 303
+    pending = await customer.get(path)
+    assert "waiting for the other side" in pending.text or "en attente" in pending.text
+    assert "Excellent travail." not in (await browsers.anonymous.get(path)).text
+    back = await owner.post(
+        f"{path}/reviews", {"subject_id": actors.client.account_id, "rating": "4", "text": "Client clair."}
+    )
+    assert back.status_code == 303
+    public = await browsers.anonymous.get(path)
+    assert "Excellent travail." in public.text and "Client clair." in public.text  # published together

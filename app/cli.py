@@ -36,7 +36,7 @@ from app.db import migrations
 from app.db.engine import Database, open_database
 from app.db.transaction import UnitOfWork
 from app.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_SIZE, load_demo
-from app.notifications.service import send_digests
+from app.notifications.digests import send_digests
 from app.settings import InsecureSettingsError, get_settings
 
 cli = typer.Typer(help="Run and administer the cooperative's API.", no_args_is_help=True, add_completion=False)

@@ -16,7 +16,7 @@ import structlog
 from litestar.datastructures import State
 
 from app.db.engine import Database
-from app.notifications.service import send_digests
+from app.notifications.digests import send_digests
 
 log = structlog.get_logger(__name__)
 

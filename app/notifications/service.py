@@ -2,10 +2,9 @@
 
 Owns each member's preference (a mail at once, a daily digest, or nothing), the mails themselves
 (with `List-Unsubscribe` and one-click `List-Unsubscribe-Post`, RFC 2369 and RFC 8058), the signed
-unsubscribe tokens and the digests. Immediate mails leave after the request's commit, never for an
-event that was rolled back; a digest's events are deleted only once the mail server accepted it.
-Knows nothing of missions: the missions service says what happened and to whom. Never commits
-(the request does; digests own their transactions).
+unsubscribe tokens and what waits for a digest. Immediate mails leave after the request's commit,
+never for an event that was rolled back; sending digests is digests.py's. Knows nothing of
+missions: the missions service says what happened and to whom. Never commits (the request does).
 """
 
 from __future__ import annotations
@@ -14,12 +13,8 @@ import base64
 import hashlib
 import hmac
 import uuid
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
-
-import structlog
 
 from app.core.errors import InvalidToken
 from app.core.mail import Mail, Mailer
@@ -28,7 +23,6 @@ from app.models import NotificationMode, NotificationPreference, PendingNotifica
 from app.notifications.repository import NotificationRepository
 from app.settings import Settings
 
-log = structlog.get_logger(__name__)
 UNSUBSCRIBE_PATH = "/api/v1/notifications/unsubscribe"
 
 
@@ -61,7 +55,7 @@ def account_of_token(settings: Settings, token: str) -> uuid.UUID:
     return account_id
 
 
-def _footer(settings: Settings, account_id: uuid.UUID) -> tuple[str, tuple[tuple[str, str], ...]]:
+def footer(settings: Settings, account_id: uuid.UUID) -> tuple[str, tuple[tuple[str, str], ...]]:
     base = settings.public_base_url.rstrip("/")
     url = f"{base}{UNSUBSCRIBE_PATH}?token={unsubscribe_token(settings, account_id)}"
     text = (
@@ -94,11 +88,11 @@ class NotificationService:
                 PendingNotification(account_id=account_id, kind=event.value, subject=subject[:300], body=body)
             )
             return
-        footer, headers = _footer(self._settings, account_id)
+        text, headers = footer(self._settings, account_id)
         mail = Mail(
             to=account.email,
             subject=subject,
-            body=f"Hello {account.display_name},\n\n{body}\n{footer}",
+            body=f"Hello {account.display_name},\n\n{body}\n{text}",
             headers=headers,
         )
         self._unit_of_work.after_commit(lambda: self._mailer.send(mail))
@@ -116,45 +110,3 @@ class NotificationService:
         if await self.repository.account(account_id) is None:
             raise InvalidToken()
         return await self.set_preference(account_id, NotificationMode.OFF)
-
-
-def compose_digest(
-    settings: Settings, email: str, name: str, account_id: uuid.UUID, rows: Sequence[PendingNotification]
-) -> Mail:
-    footer, headers = _footer(settings, account_id)
-    sections = "\n\n".join(f"* {row.subject}\n{row.body}" for row in rows)
-    return Mail(
-        to=email,
-        subject=f"Your marketplace digest: {len(rows)} update{'s' if len(rows) > 1 else ''}",
-        body=f"Hello {name},\n\nWhat happened since your last digest:\n\n{sections}\n{footer}",
-        headers=headers,
-    )
-
-
-async def send_digests(
-    sessionmaker: Any, settings: Settings, mailer: Mailer, *, older_than: timedelta | None = None
-) -> int:
-    """Send each member whose oldest waiting event is older than `older_than` (default: the digest
-    interval) one digest. Each member in a transaction of their own, the events locked meanwhile: a
-    digest the mail server refuses stays queued for the next round. Returns the digests sent."""
-    age = older_than if older_than is not None else timedelta(hours=settings.digest_interval_hours)
-    async with sessionmaker() as session:
-        due = await NotificationRepository(session).accounts_due(datetime.now(UTC) - age)
-    sent = 0
-    for account_id in due:
-        try:
-            async with sessionmaker.begin() as session:
-                repository = NotificationRepository(session)
-                rows = await repository.claim(account_id)
-                account = await repository.account(account_id)
-                if not rows or account is None:
-                    continue
-                if await repository.mode(account_id) == NotificationMode.OFF or account.disabled_at is not None:
-                    await repository.forget([row.id for row in rows])
-                    continue
-                await mailer.send(compose_digest(settings, account.email, account.display_name, account_id, rows))
-                await repository.forget([row.id for row in rows])
-                sent += 1
-        except Exception:  # one member's refused mail must not stop the others' digests
-            log.exception("digest not sent; its events stay queued", account_id=str(account_id))
-    return sent

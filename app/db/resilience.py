@@ -15,6 +15,8 @@ from sqlalchemy import exc
 # SQLSTATE classes 08 (connection exception) and 57P (operator intervention: admin shutdown,
 # crash shutdown, cannot connect now): the server is gone or going, not the query wrong.
 _OUTAGE_SQLSTATES = ("08", "57P")
+# asyncpg's words for a connection left unusable by a failure (not for a misuse of our own).
+_BROKEN_CONNECTION = ("connection is closed", "another operation is in progress")
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
@@ -37,8 +39,10 @@ def is_disconnect(error: BaseException) -> bool:
             return True
         if isinstance(link, exc.DisconnectionError | asyncpg.ConnectionDoesNotExistError):
             return True
-        if isinstance(link, asyncpg.InterfaceError) and "connection is closed" in str(link):
+        if isinstance(link, asyncpg.InterfaceError) and any(sign in str(link) for sign in _BROKEN_CONNECTION):
             return True
+        if isinstance(link, asyncpg.exceptions.InternalClientError):
+            return True  # the protocol's state machine was left mid-operation by a lost connection
         if isinstance(link, asyncpg.PostgresError) and str(getattr(link, "sqlstate", "")).startswith(_OUTAGE_SQLSTATES):
             return True
         if isinstance(link, OSError) and _raised_by_the_driver(link):

@@ -314,7 +314,7 @@ class MemberRepository:
         )
 
     async def correct_words(self, words: Sequence[str]) -> dict[str, list[str]]:
-        """For each unknown word, its closest vocabulary words by trigram similarity (pg_trgm's measure)."""
+        """For each unknown word, its closest vocabulary words by pg_trgm's trigram similarity."""
         known = set(
             await self.session.scalars(
                 text("select word from search_word where word = any(:words)").bindparams(words=list(words))
@@ -326,8 +326,9 @@ class MemberRepository:
         rows = await self.session.execute(
             text(
                 "select q.word, c.word from unnest(cast(:words as text[])) as q(word)"
-                " cross join lateral (select s.word, coop_similarity(s.trigrams, coop_trigrams(q.word)) as score"
-                "   from search_word s where s.trigrams && coop_trigrams(q.word)"
+                # `%` is pg_trgm's similarity operator (its GIN index); the threshold is checked below.
+                " cross join lateral (select s.word, similarity(s.word, q.word) as score"
+                "   from search_word s where s.word % q.word"
                 "   and s.length between char_length(q.word) - 2 and char_length(q.word) + 2"
                 "   order by score desc, s.word limit 3) as c"
                 " where c.score >= :threshold"

@@ -1,7 +1,7 @@
 """Tables of the members feature: the skills référentiel, member profiles, their skills and availability.
 
-Full-text search reads `search_vector`, a stored generated column built by SQL functions the
-0002 migration creates (`coop_unaccent`, `coop_trigrams`): see docs/marketplace.md.
+Full-text search reads `search_vector`, a stored generated column folded by `coop_unaccent` (the
+`unaccent` extension's dictionary, wrapped by the 0005 migration): see docs/marketplace.md.
 """
 
 from __future__ import annotations
@@ -229,23 +229,21 @@ class ProfileAvailability(SQLModel, table=True):
 
 
 class SearchWord(SQLModel, table=True):
-    """The vocabulary of searchable text, with its trigrams: what a mistyped word is corrected against.
-
-    The trigrams are those of PostgreSQL's pg_trgm (`coop_trigrams`), computed in SQL by the 0002
-    migration's functions, so search works on servers without the pg_trgm extension.
-    """
+    """The vocabulary of searchable text: what a mistyped word is corrected against, by pg_trgm's
+    trigram similarity (a GIN `gin_trgm_ops` index on the word; see docs/marketplace.md)."""
 
     __tablename__ = "search_word"
 
     word: str = Field(sa_type=String(40), primary_key=True)
-    trigrams: list[str] = Field(
-        default=None,
-        sa_column=Column(ARRAY(Text), Computed("coop_trigrams(word)", persisted=True), nullable=True),
-    )
     length: int = Field(sa_column=Column(SmallInteger, Computed("char_length(word)", persisted=True), nullable=True))
 
 
-Index("ix_search_word_trigrams", SearchWord.__table__.c.trigrams, postgresql_using="gin")  # type: ignore[attr-defined]
+Index(
+    "ix_search_word_word_trgm",
+    SearchWord.__table__.c.word,  # type: ignore[attr-defined]
+    postgresql_using="gin",
+    postgresql_ops={"word": "gin_trgm_ops"},
+)
 
 
 class MarketplacePolicy(SQLModel, table=True):

@@ -31,8 +31,8 @@ def _setting_names() -> set[str]:
 def test_services_and_healthchecks() -> None:
     services = _compose()["services"]
     assert {"db", "migrate", "app", "localstripe"} <= set(services)
-    assert services["db"]["image"].startswith("postgres:16")
-    assert "pgdata:/var/lib/postgresql/data" in services["db"]["volumes"]
+    assert services["db"]["image"].startswith("postgres:18")
+    assert "pgdata:/var/lib/postgresql" in services["db"]["volumes"]
     for name in ("db", "app", "localstripe"):
         assert services[name]["healthcheck"]["test"], name
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"

@@ -46,6 +46,10 @@ from app.missions.controllers import (
     ProfileReviewsController,
 )
 from app.missions.deps import dependencies as mission_dependencies
+from app.payments.background import payments_lifespan
+from app.payments.controllers import PaymentsController
+from app.payments.deps import dependencies as payment_dependencies
+from app.payments.stripe_gateway import StripeGateway
 from app.settings import Settings, get_settings
 
 API_DESCRIPTION = """
@@ -76,7 +80,7 @@ def create_app(
                 STORE_NAME, PostgresStore(database.sessionmaker, namespace=STORE_NAME), allow_override=True
             )
         try:
-            async with assemblies_lifespan(app.state, database):
+            async with assemblies_lifespan(app.state, database), payments_lifespan(app.state, database):
                 yield
         finally:
             await app.state.background.drain()
@@ -94,6 +98,11 @@ def create_app(
             "mailer": mailer or build_mailer(settings),
             "oidc_providers": OidcProviders(settings.oidc_providers, settings.public_base_url),
             "background": BackgroundTasks(),
+            "payments_gateway": StripeGateway(
+                settings.stripe_api_key.get_secret_value(),
+                settings.stripe_webhook_secret.get_secret_value(),
+                settings.stripe_api_base,
+            ),
         }
     )
 
@@ -122,6 +131,7 @@ def create_app(
             StatutesController,
             AssembliesController,
             ProposalsController,
+            PaymentsController,
         ],
         dependencies={
             "unit_of_work": Provide(provide_unit_of_work),
@@ -130,6 +140,7 @@ def create_app(
             **member_dependencies,
             **mission_dependencies,
             **assembly_dependencies,
+            **payment_dependencies,
         },
         middleware=[
             DefineMiddleware(BearerAuthenticationMiddleware, exclude=["^/schema", "^/health"]),

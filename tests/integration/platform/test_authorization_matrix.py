@@ -23,6 +23,7 @@ from tests.integration.members import matrix_setups as marketplace
 from tests.integration.members.factories import profile_body
 from tests.integration.missions import matrix_setups as missions
 from tests.integration.missions.helpers import mission_body
+from tests.integration.payments import matrix_rows as payments_rows
 from tests.integration.platform.conftest import assert_problem, operations
 from tests.integration.platform.matrix import (
     ACTOR_ORDER,
@@ -605,6 +606,7 @@ MATRIX: list[Rule] = [
         setup=governance_setups.closed,
         why="live updates for the members (a closed vote's stream ends after its result)",
     ),
+    *payments_rows.ROWS,
 ]
 
 # Operations whose caller is identified by what they send (credentials, a single-use token, an OIDC
@@ -618,6 +620,7 @@ PUBLIC_OPERATIONS = {
     "POST /api/v1/auth/password-reset": "the mailed single-use token",
     "GET /api/v1/auth/oidc/{provider}/start": "begins an OIDC sign-in",
     "GET /api/v1/auth/oidc/{provider}/callback": "the provider's code and our one-time state",
+    "POST /api/v1/payments/stripe/webhook": "Stripe's signature on the raw body (tests/integration/payments)",
 }
 
 

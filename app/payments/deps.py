@@ -1,0 +1,16 @@
+"""Dependencies of the payments feature: the service, with the process's payment gateway."""
+
+from __future__ import annotations
+
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+
+from app.db.transaction import UnitOfWork
+from app.payments.service import PaymentsService
+
+
+async def provide_payments_service(unit_of_work: NamedDependency[UnitOfWork], state: State) -> PaymentsService:
+    return PaymentsService(unit_of_work, state.settings, state.get("payments_gateway"))
+
+
+dependencies = {"payments": Provide(provide_payments_service)}

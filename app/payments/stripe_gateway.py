@@ -77,7 +77,7 @@ class StripeGateway:
             id=refund.id,
             status=refund.status or "pending",
             amount_minor=refund.amount,
-            payment_intent_id=_id(refund.get("payment_intent")),
+            payment_intent_id=_id(getattr(refund, "payment_intent", None)),
         )
 
     async def refunds_of(self, intent_id: str) -> list[RefundResult]:
@@ -120,7 +120,7 @@ class StripeGateway:
 def _intent(intent: Any) -> Intent:
     return Intent(
         id=intent.id,
-        client_secret=intent.get("client_secret"),
+        client_secret=getattr(intent, "client_secret", None),
         status=intent.status,
         amount_minor=intent.amount,
         currency=str(intent.currency).upper(),

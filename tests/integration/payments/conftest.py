@@ -22,10 +22,12 @@ from typing import Any
 
 import httpx
 import pytest
+from litestar import Litestar
 from pydantic import SecretStr
 
+from app.main import create_app
 from app.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import FAST_PASSWORDS, free_port
 
 WEBHOOK_SECRET = "whsec_test_coop_platform"
 API_KEY = "sk_test_coop_platform"
@@ -112,3 +114,9 @@ def signed_event(event_type: str, obj: dict[str, Any], *, event_id: str | None =
     ).encode()
     signature = hmac.new(WEBHOOK_SECRET.encode(), str(created).encode() + b"." + body, hashlib.sha256).hexdigest()
     return body, {"Stripe-Signature": f"t={created},v1={signature}", "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def app(stripe_settings: Settings) -> Litestar:
+    """The payments tests' application talks to localstripe (the rest of the suite never calls Stripe)."""
+    return create_app(stripe_settings, passwords=FAST_PASSWORDS)

@@ -47,7 +47,7 @@ from app.missions.controllers import (
 )
 from app.missions.deps import dependencies as mission_dependencies
 from app.payments.background import payments_lifespan
-from app.payments.controllers import PaymentsController
+from app.payments.controllers import PaymentsController, PayoutsController
 from app.payments.deps import dependencies as payment_dependencies
 from app.payments.stripe_gateway import StripeGateway
 from app.settings import Settings, get_settings
@@ -132,6 +132,7 @@ def create_app(
             AssembliesController,
             ProposalsController,
             PaymentsController,
+            PayoutsController,
         ],
         dependencies={
             "unit_of_work": Provide(provide_unit_of_work),

@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     coop_legal_name: str = Field(default="Coopérative des indépendants SCOP SARL", validation_alias="COOP_LEGAL_NAME")
     coop_siret: str = Field(default="90123456700013", validation_alias="COOP_SIRET")
     coop_vat_number: str = Field(default="FR15901234567", validation_alias="COOP_VAT_NUMBER")
+    coop_iban: str = Field(default="FR7630006000011234567890189", validation_alias="COOP_IBAN")
+    coop_bic: str = Field(default="AGRIFRPP", validation_alias="COOP_BIC")
+    # 32 bytes, base64: encrypts members' IBANs at rest (AES-256-GCM). Unset in development: derived
+    # from COOP_SECRET_KEY, so a development database's IBANs are unreadable with another secret.
+    payments_encryption_key: SecretStr | None = Field(default=None, validation_alias="COOP_PAYMENTS_KEY")
     coop_address: str = Field(default="10 rue des Coopératives\n69001 Lyon", validation_alias="COOP_ADDRESS")
 
     @field_validator("jwt_private_keys", "cors_origins", "trusted_proxies", mode="before")

@@ -64,6 +64,7 @@ from app.models.missions import (
 )
 from app.models.payments import (
     AccountKind,
+    BankAccount,
     Invoice,
     InvoiceCounter,
     LedgerAccount,
@@ -73,6 +74,8 @@ from app.models.payments import (
     MilestoneStatus,
     Payment,
     PaymentStatus,
+    PayoutLine,
+    PayoutRun,
     Quote,
     QuoteStatus,
     Refund,
@@ -94,6 +97,7 @@ __all__ = [
     "BallotBox",
     "BallotChannel",
     "BallotRegister",
+    "BankAccount",
     "BudgetKind",
     "ClientOrganisation",
     "CollegeMembership",
@@ -126,6 +130,8 @@ __all__ = [
     "OidcLoginAttempt",
     "Payment",
     "PaymentStatus",
+    "PayoutLine",
+    "PayoutRun",
     "ProfileAvailability",
     "ProfileSkill",
     "Proposal",

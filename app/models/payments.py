@@ -13,7 +13,18 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Identity, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -322,4 +333,69 @@ Index(
     "ix_webhook_event_pending",
     WebhookEvent.received_at,
     postgresql_where=WebhookEvent.processed_at.is_(None),  # type: ignore[union-attr]
+)
+
+
+class BankAccount(SQLModel, table=True):
+    """A member's IBAN, encrypted with AES-256-GCM (the member's id is the associated data, so a
+    ciphertext moved to another row does not decrypt); only its last four characters are in clear."""
+
+    __tablename__ = "member_bank_account"
+
+    member_id: uuid.UUID = Field(foreign_key="account.id", ondelete="CASCADE", primary_key=True)
+    holder_name: str = Field(sa_type=String(70))
+    iban_ciphertext: bytes = Field(sa_type=LargeBinary)
+    iban_nonce: bytes = Field(sa_type=LargeBinary(12))
+    iban_last4: str = Field(sa_type=String(4))
+    country: str = Field(sa_type=String(2))
+    bic: str | None = Field(default=None, sa_type=String(11))
+    updated_at: datetime = timestamp(server_now=True)
+
+
+class PayoutRun(SQLModel, table=True):
+    """What the members are owed, gathered by one administrator and approved by another (four eyes)."""
+
+    __tablename__ = "payout_run"
+    __table_args__ = (
+        CheckConstraint("status in ('prepared', 'approved')", name="status_known"),
+        CheckConstraint("approved_by_id is null or approved_by_id <> prepared_by_id", name="four_eyes"),
+        CheckConstraint("(status = 'approved') = (sepa_xml is not null)", name="file_when_approved"),
+    )
+
+    id: uuid.UUID = uuid_pk()
+    status: str = Field(default="prepared", sa_type=String(16))
+    prepared_by_id: uuid.UUID = Field(foreign_key="account.id", ondelete="RESTRICT")
+    approved_by_id: uuid.UUID | None = Field(default=None, foreign_key="account.id", ondelete="RESTRICT")
+    execution_date: date
+    total_minor: int = Field(sa_type=BigInteger)
+    message_id: str = Field(sa_type=String(35), unique=True)
+    sepa_xml: str | None = Field(default=None, sa_type=Text)  # written once, at approval; never regenerated
+    prepared_at: datetime = timestamp(server_now=True)
+    approved_at: datetime | None = timestamp(nullable=True)
+
+
+class PayoutLine(SQLModel, table=True):
+    """One transfer of a run; its id (hex) is the SEPA end-to-end id."""
+
+    __tablename__ = "payout_line"
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("status in ('pending', 'submitted', 'executed', 'returned')", name="status_known"),
+    )
+
+    id: uuid.UUID = uuid_pk()
+    run_id: uuid.UUID = Field(foreign_key="payout_run.id", ondelete="RESTRICT", index=True)
+    member_id: uuid.UUID = Field(foreign_key="account.id", ondelete="RESTRICT", index=True)
+    amount_minor: int = Field(sa_type=BigInteger)
+    iban_last4: str = Field(sa_type=String(4))
+    status: str = Field(default="pending", sa_type=String(16))
+    updated_at: datetime = timestamp(server_now=True)
+
+
+# A member is in at most one payout not yet executed or returned: nothing is paid twice.
+Index(
+    "uq_payout_line_live",
+    PayoutLine.member_id,
+    unique=True,
+    postgresql_where=PayoutLine.status.in_(["pending", "submitted"]),  # type: ignore[attr-defined]
 )

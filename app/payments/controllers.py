@@ -6,18 +6,21 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from app.accounts.guards import admin_only, signed_in
+from app.accounts.guards import admin_only, admitted_member, signed_in
 from app.core.problems import problems
 from app.core.schemas import Limit, Offset, Page
 from app.members.guards import admitted_member_or_admin
-from app.models import Account, Milestone, Payment, Quote, Refund
+from app.models import Account, BankAccount, Milestone, Payment, PayoutLine, Quote, Refund
+from app.payments.payouts import PayoutsService, RunView, mask
 from app.payments.schemas import (
     AccountBalanceOut,
+    BankAccountInput,
+    BankAccountOut,
     CreditNoteInput,
     InvoiceLineOut,
     InvoiceOut,
@@ -27,6 +30,10 @@ from app.payments.schemas import (
     MonthOut,
     PaymentInput,
     PaymentOut,
+    PayoutLineOut,
+    PayoutOutcomeInput,
+    PayoutRunInput,
+    PayoutRunOut,
     QuoteInput,
     QuoteOut,
     RefundInput,
@@ -403,3 +410,129 @@ class PaymentsController(Controller):
             media_type="text/tab-separated-values; charset=utf-8",
             headers={"content-disposition": 'attachment; filename="FEC.txt"'},
         )
+
+
+def bank_account_out(row: BankAccount) -> BankAccountOut:
+    return BankAccountOut(
+        holder_name=row.holder_name,
+        iban_masked=mask(row.iban_last4),
+        country=row.country,
+        bic=row.bic,
+        updated_at=row.updated_at,
+    )
+
+
+def run_out(view: RunView) -> PayoutRunOut:
+    run = view.run
+    return PayoutRunOut(
+        id=run.id,
+        status=run.status,
+        prepared_by_id=run.prepared_by_id,
+        approved_by_id=run.approved_by_id,
+        execution_date=run.execution_date,
+        total_minor=run.total_minor,
+        message_id=run.message_id,
+        prepared_at=run.prepared_at,
+        approved_at=run.approved_at,
+        lines=[line_out(line) for line in view.lines],
+    )
+
+
+def line_out(line: PayoutLine) -> PayoutLineOut:
+    return PayoutLineOut(
+        id=line.id,
+        end_to_end_id=line.id.hex,
+        member_id=line.member_id,
+        amount_minor=line.amount_minor,
+        iban_masked=mask(line.iban_last4),
+        status=line.status,
+    )
+
+
+class PayoutsController(Controller):
+    """Members' IBANs (their own only, shown masked) and payout runs (administrators, four eyes)."""
+
+    path = "/api/v1/payments"
+    tags = ["payments"]
+
+    @put(
+        "/me/bank-account",
+        guards=[admitted_member],
+        summary="Record your IBAN for payouts (checked, encrypted at rest, never shown again in full)",
+        responses=problems(400, 401, 403, 413),
+    )
+    async def put_bank_account(
+        self,
+        data: JSONBody[BankAccountInput],
+        current_account: NamedDependency[Account],
+        payouts: NamedDependency[PayoutsService],
+    ) -> BankAccountOut:
+        return bank_account_out(await payouts.save_bank_account(current_account, data.holder_name, data.iban, data.bic))
+
+    @get("/me/bank-account", guards=[signed_in], summary="Your IBAN on file, masked", responses=problems(401, 404))
+    async def get_bank_account(
+        self, current_account: NamedDependency[Account], payouts: NamedDependency[PayoutsService]
+    ) -> BankAccountOut:
+        return bank_account_out(await payouts.bank_account(current_account))
+
+    @post(
+        "/payout-runs",
+        guards=[admin_only],
+        summary="Prepare a payout run: every member owed money, with an IBAN on file (administrators)",
+        responses=problems(400, 401, 403, 409, 413),
+    )
+    async def prepare_run(
+        self,
+        data: JSONBody[PayoutRunInput],
+        current_account: NamedDependency[Account],
+        payouts: NamedDependency[PayoutsService],
+    ) -> PayoutRunOut:
+        return run_out(await payouts.prepare(current_account, data.execution_date))
+
+    @get(
+        "/payout-runs/{run_id:uuid}",
+        guards=[admin_only],
+        summary="One payout run and its lines (administrators)",
+        responses=problems(401, 403, 404),
+    )
+    async def get_run(self, run_id: Id, payouts: NamedDependency[PayoutsService]) -> PayoutRunOut:
+        return run_out(await payouts.run(run_id))
+
+    @post(
+        "/payout-runs/{run_id:uuid}/approve",
+        status_code=HTTP_200_OK,
+        guards=[admin_only],
+        summary="Approve a run prepared by another administrator: its SEPA file is written and lines submitted",
+        responses=problems(401, 403, 404, 409),
+    )
+    async def approve_run(
+        self, run_id: Id, current_account: NamedDependency[Account], payouts: NamedDependency[PayoutsService]
+    ) -> PayoutRunOut:
+        return run_out(await payouts.approve(current_account, run_id))
+
+    @get(
+        "/payout-runs/{run_id:uuid}/sepa",
+        guards=[admin_only],
+        media_type="application/xml",
+        summary="The run's SEPA credit transfer file (pain.001.001.09), once approved (administrators)",
+        responses=problems(401, 403, 404, 409),
+    )
+    async def sepa_file(self, run_id: Id, payouts: NamedDependency[PayoutsService]) -> Response[str]:
+        name, xml = await payouts.sepa_file(run_id)
+        return Response(
+            content=xml,
+            media_type="application/xml",
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
+
+    @post(
+        "/payout-lines/{line_id:uuid}/outcome",
+        status_code=HTTP_200_OK,
+        guards=[admin_only],
+        summary="Record what the bank did with a submitted line: executed, or returned (owed again)",
+        responses=problems(400, 401, 403, 404, 409, 413),
+    )
+    async def line_outcome(
+        self, line_id: Id, data: JSONBody[PayoutOutcomeInput], payouts: NamedDependency[PayoutsService]
+    ) -> PayoutLineOut:
+        return line_out(await payouts.outcome(line_id, data.outcome))

@@ -6,6 +6,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
 from app.db.transaction import UnitOfWork
+from app.payments.payouts import PayoutsService
 from app.payments.service import PaymentsService
 
 
@@ -13,4 +14,8 @@ async def provide_payments_service(unit_of_work: NamedDependency[UnitOfWork], st
     return PaymentsService(unit_of_work, state.settings, state.get("payments_gateway"))
 
 
-dependencies = {"payments": Provide(provide_payments_service)}
+async def provide_payouts_service(unit_of_work: NamedDependency[UnitOfWork], state: State) -> PayoutsService:
+    return PayoutsService(unit_of_work, state.settings)
+
+
+dependencies = {"payments": Provide(provide_payments_service), "payouts": Provide(provide_payouts_service)}

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
+    BankAccount,
     ContributionRate,
     Engagement,
     Invoice,
@@ -27,6 +28,8 @@ from app.models import (
     Milestone,
     Mission,
     Payment,
+    PayoutLine,
+    PayoutRun,
     Quote,
     Refund,
     WebhookEvent,
@@ -407,3 +410,38 @@ class PaymentsRepository:
             )
             or 0
         )
+
+    # -- payouts -----------------------------------------------------------------------------------
+
+    async def bank_account(self, member_id: uuid.UUID) -> BankAccount | None:
+        return await self.session.get(BankAccount, member_id)
+
+    async def members_owed(self) -> list[tuple[uuid.UUID, int, str]]:
+        """(member, amount owed, IBAN's last four) for members owed more than zero, with an IBAN on file
+        and no payout line pending or submitted."""
+        rows = await self.session.execute(
+            text(
+                "select a.member_id, -sum(e.amount_minor) as owed, b.iban_last4 from ledger_entry e"
+                " join ledger_account a on a.id = e.account_id"
+                " join member_bank_account b on b.member_id = a.member_id"
+                " where a.code like 'member:%' and not exists (select 1 from payout_line l"
+                "  where l.member_id = a.member_id and l.status in ('pending', 'submitted'))"
+                " group by a.member_id, b.iban_last4 having -sum(e.amount_minor) > 0 order by a.member_id"
+            )
+        )
+        return [(row[0], int(row[1]), row[2]) for row in rows]
+
+    async def payout_run(self, run_id: uuid.UUID, *, lock: bool = False) -> PayoutRun | None:
+        statement = select(PayoutRun).where(PayoutRun.id == run_id)
+        if lock:
+            statement = statement.with_for_update()
+        return await self.session.scalar(statement)
+
+    async def payout_lines(self, run_id: uuid.UUID) -> Sequence[PayoutLine]:
+        rows = await self.session.scalars(
+            select(PayoutLine).where(PayoutLine.run_id == run_id).order_by(PayoutLine.member_id)  # type: ignore[arg-type]
+        )
+        return rows.all()
+
+    async def payout_line(self, line_id: uuid.UUID) -> PayoutLine | None:
+        return await self.session.scalar(select(PayoutLine).where(PayoutLine.id == line_id).with_for_update())

@@ -199,3 +199,47 @@ class MemberLedgerOut(msgspec.Struct, kw_only=True):
     total: int
     limit: int
     offset: int
+
+
+class BankAccountInput(Input, kw_only=True):
+    holder_name: Annotated[str, msgspec.Meta(min_length=1, max_length=70, pattern=SINGLE_LINE)]
+    iban: Annotated[str, msgspec.Meta(min_length=15, max_length=42, pattern=r"^[A-Za-z]{2}[0-9]{2}[A-Za-z0-9 ]+$")]
+    bic: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")] | None = None
+
+
+class BankAccountOut(msgspec.Struct, kw_only=True):
+    holder_name: str
+    iban_masked: str  # the IBAN itself is never shown again, even to its owner
+    country: str
+    bic: str | None
+    updated_at: datetime
+
+
+class PayoutRunInput(Input, kw_only=True):
+    execution_date: date | None = None
+
+
+class PayoutOutcomeInput(Input, kw_only=True):
+    outcome: Literal["executed", "returned"]
+
+
+class PayoutLineOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    end_to_end_id: str
+    member_id: uuid.UUID
+    amount_minor: int
+    iban_masked: str
+    status: str
+
+
+class PayoutRunOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    status: str
+    prepared_by_id: uuid.UUID
+    approved_by_id: uuid.UUID | None
+    execution_date: date
+    total_minor: int
+    message_id: str
+    prepared_at: datetime
+    approved_at: datetime | None
+    lines: list[PayoutLineOut]

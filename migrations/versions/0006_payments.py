@@ -112,6 +112,49 @@ def upgrade() -> None:
         postgresql_where=sa.text("processed_at IS NULL"),
     )
     op.create_table(
+        "member_bank_account",
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("holder_name", sa.String(length=70), nullable=False),
+        sa.Column("iban_ciphertext", sa.LargeBinary(), nullable=False),
+        sa.Column("iban_nonce", sa.LargeBinary(length=12), nullable=False),
+        sa.Column("iban_last4", sa.String(length=4), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("bic", sa.String(length=11), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["account.id"], name=op.f("fk_member_bank_account_member_id_account"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("member_id", name=op.f("pk_member_bank_account")),
+    )
+    op.create_table(
+        "payout_run",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("prepared_by_id", sa.Uuid(), nullable=False),
+        sa.Column("approved_by_id", sa.Uuid(), nullable=True),
+        sa.Column("execution_date", sa.Date(), nullable=False),
+        sa.Column("total_minor", sa.BigInteger(), nullable=False),
+        sa.Column("message_id", sa.String(length=35), nullable=False),
+        sa.Column("sepa_xml", sa.Text(), nullable=True),
+        sa.Column("prepared_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "(status = 'approved') = (sepa_xml is not null)", name=op.f("ck_payout_run_file_when_approved")
+        ),
+        sa.CheckConstraint("status in ('prepared', 'approved')", name=op.f("ck_payout_run_status_known")),
+        sa.CheckConstraint(
+            "approved_by_id is null or approved_by_id <> prepared_by_id", name=op.f("ck_payout_run_four_eyes")
+        ),
+        sa.ForeignKeyConstraint(
+            ["approved_by_id"], ["account.id"], name=op.f("fk_payout_run_approved_by_id_account"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["prepared_by_id"], ["account.id"], name=op.f("fk_payout_run_prepared_by_id_account"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payout_run")),
+        sa.UniqueConstraint("message_id", name=op.f("uq_payout_run_message_id")),
+    )
+    op.create_table(
         "ledger_account",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("code", sa.String(length=120), nullable=False),
@@ -133,6 +176,36 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name=op.f("uq_ledger_account_code")),
     )
     op.create_index(op.f("ix_ledger_account_member_id"), "ledger_account", ["member_id"], unique=False)
+    op.create_table(
+        "payout_line",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("run_id", sa.Uuid(), nullable=False),
+        sa.Column("member_id", sa.Uuid(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("iban_last4", sa.String(length=4), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint(
+            "status in ('pending', 'submitted', 'executed', 'returned')", name=op.f("ck_payout_line_status_known")
+        ),
+        sa.CheckConstraint("amount_minor > 0", name=op.f("ck_payout_line_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["account.id"], name=op.f("fk_payout_line_member_id_account"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["payout_run.id"], name=op.f("fk_payout_line_run_id_payout_run"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payout_line")),
+    )
+    op.create_index(op.f("ix_payout_line_member_id"), "payout_line", ["member_id"], unique=False)
+    op.create_index(op.f("ix_payout_line_run_id"), "payout_line", ["run_id"], unique=False)
+    op.create_index(
+        "uq_payout_line_live",
+        "payout_line",
+        ["member_id"],
+        unique=True,
+        postgresql_where=sa.text("status IN ('pending', 'submitted')"),
+    )
     op.create_table(
         "quote",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -447,8 +520,16 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_quote_engagement_id"), table_name="quote")
     op.drop_index(op.f("ix_quote_client_id"), table_name="quote")
     op.drop_table("quote")
+    op.drop_index(
+        "uq_payout_line_live", table_name="payout_line", postgresql_where=sa.text("status IN ('pending', 'submitted')")
+    )
+    op.drop_index(op.f("ix_payout_line_run_id"), table_name="payout_line")
+    op.drop_index(op.f("ix_payout_line_member_id"), table_name="payout_line")
+    op.drop_table("payout_line")
     op.drop_index(op.f("ix_ledger_account_member_id"), table_name="ledger_account")
     op.drop_table("ledger_account")
+    op.drop_table("payout_run")
+    op.drop_table("member_bank_account")
     op.drop_index(
         "ix_webhook_event_pending", table_name="webhook_event", postgresql_where=sa.text("processed_at IS NULL")
     )

@@ -24,10 +24,16 @@ import httpx
 import pytest
 from litestar import Litestar
 from pydantic import SecretStr
+from sqlalchemy.engine import URL
 
+from app.accounts.service import AccountService
+from app.accounts.tokens import SigningKeys
+from app.core.mail import LogMailer
+from app.db.engine import open_database
+from app.db.transaction import UnitOfWork
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import FAST_PASSWORDS, free_port
+from tests.conftest import FAST_PASSWORDS, TEST_PASSWORD, free_port
 
 WEBHOOK_SECRET = "whsec_test_coop_platform"
 API_KEY = "sk_test_coop_platform"
@@ -120,3 +126,18 @@ def signed_event(event_type: str, obj: dict[str, Any], *, event_id: str | None =
 def app(stripe_settings: Settings) -> Litestar:
     """The payments tests' application talks to localstripe (the rest of the suite never calls Stripe)."""
     return create_app(stripe_settings, passwords=FAST_PASSWORDS)
+
+
+async def another_admin(settings: Settings, database_url: URL) -> str:
+    """A second administrator, made as the operator makes them (the CLI's code path), for four-eyes checks."""
+    database = open_database(settings, database_url)
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            service = AccountService(
+                UnitOfWork(session), settings, FAST_PASSWORDS, SigningKeys.from_settings(settings), LogMailer()
+            )
+            email = f"second.admin.{uuid.uuid4().hex[:8]}@example.org"
+            await service.create_admin(email=email, password=TEST_PASSWORD, display_name="Second admin")
+    finally:
+        await database.dispose()
+    return email

@@ -8,6 +8,8 @@ an earlier one left (a quote already accepted, a milestone already invoiced).
 
 from __future__ import annotations
 
+import uuid
+
 from tests.integration.payments import matrix_setups as setups
 from tests.integration.payments.helpers import quote_body
 from tests.integration.platform.matrix import EVERYONE_SIGNED_IN, Rule, expect
@@ -129,4 +131,54 @@ ROWS: list[Rule] = [
     ),
     Rule("GET", f"{P}/ledger/mine", EVERYONE_SIGNED_IN, why="the caller's own account only"),
     Rule("GET", f"{P}/ledger/fec", expect(403, 403, 403, 200, 401), why="the accountant's export is for admins"),
+    Rule(
+        "PUT",
+        f"{P}/me/bank-account",
+        expect(200, 200, 403, 403, 401),
+        body={"holder_name": "Camille Martin", "iban": "FR7630006000011234567890189"},
+        why="each admitted member records their own IBAN; nobody records one for someone else",
+    ),
+    Rule(
+        "GET",
+        f"{P}/me/bank-account",
+        expect(200, 404, 404, 404, 401),
+        setup=setups.owner_iban,
+        why="the caller's own IBAN, masked; others have none on file (and never see the owner's)",
+    ),
+    Rule(
+        "POST",
+        f"{P}/payout-runs",
+        expect(403, 403, 403, 409, 401),
+        body={},
+        why="administrators prepare runs (nobody is owed here: 409; the flow is in payments/test_payouts.py)",
+    ),
+    Rule(
+        "GET",
+        f"{P}/payout-runs/{{run_id}}",
+        expect(403, 403, 403, 404, 401),
+        url=lambda a: f"{P}/payout-runs/{uuid.uuid4()}",
+        why="administrators only (an unknown run is 404)",
+    ),
+    Rule(
+        "POST",
+        f"{P}/payout-runs/{{run_id}}/approve",
+        expect(403, 403, 403, 404, 401),
+        url=lambda a: f"{P}/payout-runs/{uuid.uuid4()}/approve",
+        why="administrators only, never the one who prepared the run (four-eyes: payments/test_payouts.py)",
+    ),
+    Rule(
+        "GET",
+        f"{P}/payout-runs/{{run_id}}/sepa",
+        expect(403, 403, 403, 404, 401),
+        url=lambda a: f"{P}/payout-runs/{uuid.uuid4()}/sepa",
+        why="the bank file is for administrators",
+    ),
+    Rule(
+        "POST",
+        f"{P}/payout-lines/{{line_id}}/outcome",
+        expect(403, 403, 403, 404, 401),
+        url=lambda a: f"{P}/payout-lines/{uuid.uuid4()}/outcome",
+        body={"outcome": "executed"},
+        why="administrators record the bank's outcome",
+    ),
 ]

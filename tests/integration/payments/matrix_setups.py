@@ -50,3 +50,13 @@ async def credited_invoice(client: AsyncTestClient, actors: Actors) -> dict[str,
     )
     assert response.status_code == 201, response.text
     return context
+
+
+async def owner_iban(client: AsyncTestClient, actors: Actors) -> dict[str, Any]:
+    response = await client.put(
+        "/api/v1/payments/me/bank-account",
+        json={"holder_name": "Owner Member", "iban": "FR7630006000011234567890189"},
+        headers=actors.owner.headers,
+    )
+    assert response.status_code == 200, response.text
+    return {}

@@ -1,7 +1,8 @@
 """The payments loop every server process runs: apply the webhook inbox, release escrow that is due.
 
-Each event is claimed with `FOR UPDATE SKIP LOCKED` and applied in the same transaction that marks it
-processed, so several processes share the inbox and each event takes effect exactly once. An event
+Events are claimed in batches with `FOR UPDATE SKIP LOCKED` and each is applied, in its own savepoint,
+in the transaction that marks it processed: several processes share the inbox and each event takes
+effect exactly once. An event
 whose processing fails is retried on later ticks (5 attempts), its error kept for the operator.
 """
 
@@ -64,30 +65,31 @@ class PaymentsWorker:
             await PaymentsService(UnitOfWork(session), self._settings, self._gateway).release_due()
         return processed
 
-    async def process_one(self) -> bool:
-        """Claim and apply one event; False when the inbox is empty."""
+    async def process_batch(self, size: int = 50) -> int:
+        """Claim up to `size` events and apply each in its own savepoint, marking it processed in the
+        same transaction: one commit for the batch, and still each event takes effect exactly once."""
         async with self._database.sessionmaker() as session, session.begin():
             service = PaymentsService(UnitOfWork(session), self._settings, self._gateway)
-            event = await service.repository.claim_event()
-            if event is None:
-                return False
-            event_id = event.event_id
-            try:
-                async with session.begin_nested():
-                    await service.process(event)
-            except Exception as error:  # kept for the operator, retried by a later tick
-                log.exception("webhook event failed", event=event_id)
+            events = await service.repository.claim_events(size)
+            for event in events:
                 event.attempts += 1
-                event.last_error = f"{type(error).__name__}: {error}"[:500]
-                return True
-            event.attempts += 1
-            event.processed_at = datetime.now(UTC)
-        return True
+                try:
+                    async with session.begin_nested():
+                        await service.process(event)
+                except Exception as error:  # kept for the operator, retried by a later tick
+                    log.exception("webhook event failed", event=event.event_id)
+                    event.last_error = f"{type(error).__name__}: {error}"[:500]
+                else:
+                    event.processed_at = datetime.now(UTC)
+        return len(events)
 
-    async def drain_inbox(self, limit: int = 10_000) -> int:
+    async def drain_inbox(self, limit: int = 100_000) -> int:
         processed = 0
-        while processed < limit and await self.process_one():
-            processed += 1
+        while processed < limit:
+            count = await self.process_batch()
+            processed += count
+            if count == 0:
+                return processed
         return processed
 
 

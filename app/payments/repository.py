@@ -393,15 +393,16 @@ class PaymentsRepository:
         )
         return stored is not None
 
-    async def claim_event(self) -> WebhookEvent | None:
-        """The oldest unprocessed event no other worker holds (a poisoned one is retried 5 times)."""
-        return await self.session.scalar(
+    async def claim_events(self, size: int) -> Sequence[WebhookEvent]:
+        """The oldest unprocessed events no other worker holds (a poisoned one is tried 5 times)."""
+        rows = await self.session.scalars(
             select(WebhookEvent)
             .where(WebhookEvent.processed_at.is_(None), WebhookEvent.attempts < 5)  # type: ignore[union-attr]
             .order_by(WebhookEvent.received_at)
-            .limit(1)
+            .limit(size)
             .with_for_update(skip_locked=True)
         )
+        return rows.all()
 
     async def pending_events(self) -> int:
         return int(

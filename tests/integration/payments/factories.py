@@ -69,10 +69,11 @@ async def billed_milestone(
     amount_ht_minor: int,
     vat_rate_bp: int = 2000,
     contribution_rate_bp: int = 1000,
-    paid: bool = True,
+    invoiced: bool = True,
 ) -> Billed:
-    """An accepted quote with one delivered milestone, its invoice issued, and a succeeded payment
-    recorded (not yet booked: booking is what the caller exercises)."""
+    """An accepted quote with one delivered milestone, its invoice issued, and a payment whose
+    PaymentIntent is recorded (not yet booked: booking is what the caller exercises). With
+    `invoiced=False`, only the milestone."""
     mission = Mission(
         owner_id=client.id,
         client_organisation_id=client.client_organisation_id,
@@ -133,6 +134,8 @@ async def billed_milestone(
     )
     session.add(milestone)
     await session.flush()
+    if not invoiced:
+        return Billed(uuid.uuid4(), "", milestone.id, worker.id, 0)
     service = PaymentsService(UnitOfWork(session), settings)
     line = invoicing.Line("Tout", 1, amount_ht_minor, vat_rate_bp)
     invoice = await service._issue(kind="invoice", quote=quote, milestone=milestone, lines=[line])
@@ -145,7 +148,7 @@ async def billed_milestone(
         currency="EUR",
         idempotency_key=f"coop-payment-{payment_id}",
         payment_intent_id=intent_id,
-        status="processing" if paid else "created",
+        status="processing",
     )
     session.add(payment)
     await session.flush()

@@ -15,6 +15,7 @@ from app.db.engine import Database
 from app.db.transaction import UnitOfWork
 from app.missions.demo_data import load_marketplace
 from app.models import MemberStatus, Role
+from app.payments.demo import load_demo_payments
 from app.settings import Settings
 
 DEMO_PASSWORD = "demo: cooperative-owned platform 2026"  # noqa: S105 - documented demo credential
@@ -105,6 +106,10 @@ async def load_demo(
         admin = await service.repository.get_by_email(ADMIN_EMAIL)
         if admin is not None:
             await load_demo_assembly(unit, settings, admin)
+        # Payments: a paid, a pending and a refunded milestone, and a prepared payout run (docs/payments.md).
+        commune, trainer = accounts.get("marc.aubert@mairie-saint-flour.demo"), accounts.get("ines.moreau@demo.coop")
+        if admin is not None and commune is not None and trainer is not None:
+            await load_demo_payments(unit, settings, commune, trainer, admin)
     # Demo accounts have fictitious addresses: nobody is mailed.
     return DemoReport(created=created, skipped=skipped)
 

@@ -459,7 +459,7 @@ class PayoutsController(Controller):
         "/me/bank-account",
         guards=[admitted_member],
         summary="Record your IBAN for payouts (checked, encrypted at rest, never shown again in full)",
-        responses=problems(400, 401, 403, 413),
+        responses=problems(400, 401, 403, 413, 422),
     )
     async def put_bank_account(
         self,

@@ -20,12 +20,18 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
-from app.core.errors import AppError, Conflict, InvalidInput, NotFound
+from app.core.errors import AppError, Conflict, NotFound
 from app.db.transaction import UnitOfWork
 from app.models import Account, BankAccount, PayoutLine, PayoutRun
 from app.payments import ledger, sepa
 from app.payments.repository import PaymentsRepository
 from app.settings import Settings
+
+
+class InvalidIban(AppError):
+    status_code = 422
+    slug = "invalid-iban"
+    title = "The IBAN is not valid (country, length or check digits)"
 
 
 class FourEyes(AppError):
@@ -76,7 +82,7 @@ class PayoutsService:
         try:
             parsed = IBAN(iban)
         except SchwiftyException:
-            raise InvalidInput.field("iban", "Not a valid IBAN (country, length or check digits).") from None
+            raise InvalidIban(errors=[{"field": "iban", "message": InvalidIban.title}]) from None
         if bic is None and parsed.bic is not None:
             bic = str(parsed.bic)
         ciphertext, nonce = self.vault.seal(member.id, parsed.compact)

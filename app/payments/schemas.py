@@ -40,7 +40,7 @@ class QuoteInput(Input, kw_only=True):
     fixed_price_minor: Amount | None = None
     vat_rate_bp: Rate = 2000
     vat_exemption: Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=SINGLE_LINE)] | None = None
-    milestones: Annotated[list[MilestoneInput], msgspec.Meta(min_length=1, max_length=20)]
+    milestones: Annotated[list[MilestoneInput], msgspec.Meta(max_length=20)]
     buyer: BuyerInput
 
 
@@ -203,7 +203,7 @@ class MemberLedgerOut(msgspec.Struct, kw_only=True):
 
 class BankAccountInput(Input, kw_only=True):
     holder_name: Annotated[str, msgspec.Meta(min_length=1, max_length=70, pattern=SINGLE_LINE)]
-    iban: Annotated[str, msgspec.Meta(min_length=15, max_length=42, pattern=r"^[A-Za-z]{2}[0-9]{2}[A-Za-z0-9 ]+$")]
+    iban: Annotated[str, msgspec.Meta(min_length=5, max_length=42, pattern=SINGLE_LINE)]  # checked by schwifty
     bic: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")] | None = None
 
 

@@ -131,6 +131,8 @@ class PaymentsService:
             if data.fixed_price_minor is None:
                 raise InvalidInput.field("fixed_price_minor", "A fixed-price quote states its price.")
             rate, days, total = None, None, data.fixed_price_minor
+        if not data.milestones:
+            raise InvalidInput.field("milestones", "A quote has at least one milestone.")
         if sum(m.amount_ht_minor for m in data.milestones) != total:
             raise InvalidInput.field("milestones", f"The milestones must add up to the total before tax ({total}).")
         if data.vat_rate_bp == 0 and not data.vat_exemption:

@@ -67,7 +67,7 @@ async def test_iban_run_four_eyes_sepa_and_refund_after_payout(
         json={"holder_name": "Owner Member", "iban": "FR76 3000 6000 0112 3456 7890 188"},
         headers=actors.owner.headers,
     )
-    assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "iban"
+    assert refused.status_code == 422 and refused.json()["type"] == "urn:coop:problem:invalid-iban"
     saved = await client.put(
         "/api/v1/payments/me/bank-account",
         json={"holder_name": "Owner Member", "iban": IBAN},

@@ -273,6 +273,10 @@ class Payment(SQLModel, table=True):
     client_secret: str | None = Field(default=None, sa_type=String(255))
     status: str = Field(default=PaymentStatus.CREATED.value, sa_type=String(16))
     refunded_minor: int = Field(default=0, sa_type=BigInteger)
+    # The VAT and contribution parts of what was refunded (the member's part is the rest): what is left
+    # of each is what later refunds and the release divide, so the parts always add up to the cent.
+    refunded_vat_minor: int = Field(default=0, sa_type=BigInteger)
+    refunded_contribution_minor: int = Field(default=0, sa_type=BigInteger)
     created_at: datetime = timestamp(server_now=True)
     updated_at: datetime = timestamp(server_now=True)
 

@@ -97,24 +97,27 @@ def split(total_ttc_minor: int, vat_minor: int, contribution_rate_bp: int) -> Sp
     return Split(vat_minor=vat_minor, contribution_minor=contribution, member_minor=ht - contribution)
 
 
-def share(whole: Split, part_minor: int, already_minor: int = 0) -> Split:
-    """The part of `whole` that `part_minor` (out of its total) stands for, after `already_minor` was
-    taken: computed on cumulative amounts so that successive partial refunds add up to the whole."""
-    total = whole.total_minor
-    if not 0 < part_minor <= total - already_minor:
-        raise ValueError("a part must be positive and at most what is left")
-
-    def upto(amount: int) -> Split:
-        vat = whole.vat_minor * amount // total
-        contribution = whole.contribution_minor * amount // total
-        return Split(vat, contribution, amount - vat - contribution)
-
-    before, after = upto(already_minor), upto(already_minor + part_minor)
-    return Split(
-        after.vat_minor - before.vat_minor,
-        after.contribution_minor - before.contribution_minor,
-        after.member_minor - before.member_minor,
+def share(whole: Split, part_minor: int, taken: Split | None = None) -> Split:
+    """The part of `whole` that `part_minor` stands for, once `taken` (earlier refunds) is set aside:
+    each component in proportion to what is left of it, rounded by largest remainder. So every part
+    is non-negative and within what is left, and the last part takes exactly the rest: successive
+    partial refunds add up to the whole, to the cent."""
+    taken = taken or Split(0, 0, 0)
+    left = (
+        whole.vat_minor - taken.vat_minor,
+        whole.contribution_minor - taken.contribution_minor,
+        whole.member_minor - taken.member_minor,
     )
+    total = sum(left)
+    if not 0 < part_minor <= total:
+        raise ValueError("a part must be positive and at most what is left")
+    if part_minor == total:
+        return Split(*left)
+    shares = [amount * part_minor // total for amount in left]
+    remainders = [amount * part_minor % total for amount in left]
+    for index in sorted(range(3), key=lambda i: (-remainders[i], i))[: part_minor - sum(shares)]:
+        shares[index] += 1
+    return Split(*shares)
 
 
 def payment_postings(mission_id: uuid.UUID, amount_minor: int) -> list[Posting]:

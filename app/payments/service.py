@@ -462,7 +462,7 @@ class PaymentsService:
         if amount <= 0:
             log.warning("refund beyond the payment ignored", payment=str(payment.id), reference=reference)
             return False
-        part = ledger.share(self._whole(payment, invoice, quote), amount, payment.refunded_minor)
+        part = ledger.share(self._whole(payment, invoice, quote), amount, _taken(payment))
         booked = await self.repository.book(
             kind,
             ledger.refund_postings(quote.mission_id, quote.member_id, part, released=milestone.released_at is not None),
@@ -474,6 +474,8 @@ class PaymentsService:
         if booked is None:
             return False
         payment.refunded_minor += amount
+        payment.refunded_vat_minor += part.vat_minor
+        payment.refunded_contribution_minor += part.contribution_minor
         payment.updated_at = datetime.now(UTC)
         if kind == "dispute":
             await self.repository.book(
@@ -500,7 +502,7 @@ class PaymentsService:
         left = payment.amount_minor - payment.refunded_minor
         if left <= 0:
             return True
-        part = ledger.share(self._whole(payment, invoice, quote), left, payment.refunded_minor)
+        part = ledger.share(self._whole(payment, invoice, quote), left, _taken(payment))
         reference = f"milestone:{milestone.id}"
         await self.repository.book(
             "escrow_release",
@@ -687,6 +689,12 @@ class PaymentsService:
         for reference in set(refunds) - seen_refunds:
             differences.append(f"{reference}: refund booked in the ledger, unknown to Stripe")
         return differences
+
+
+def _taken(payment: Payment) -> ledger.Split:
+    """What earlier refunds took from each part of the payment."""
+    vat, contribution = payment.refunded_vat_minor, payment.refunded_contribution_minor
+    return ledger.Split(vat, contribution, payment.refunded_minor - vat - contribution)
 
 
 def _created(event: WebhookEvent) -> datetime | None:

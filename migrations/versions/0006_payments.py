@@ -390,6 +390,8 @@ def upgrade() -> None:
         sa.Column("client_secret", sa.String(length=255), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("refunded_minor", sa.BigInteger(), nullable=False),
+        sa.Column("refunded_vat_minor", sa.BigInteger(), nullable=False),
+        sa.Column("refunded_contribution_minor", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint(

@@ -27,7 +27,7 @@ from app.db import migrations
 from app.db.engine import Database, open_database
 from app.db.transaction import UnitOfWork
 from app.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_SIZE, load_demo
-from app.payments.service import PaymentsService
+from app.payments.reports import ReportsService
 from app.payments.stripe_gateway import StripeGateway
 from app.settings import InsecureSettingsError, get_settings
 
@@ -166,8 +166,8 @@ def payments_reconcile() -> None:
             settings.stripe_api_base,
         )
         async with _database() as database, database.sessionmaker() as session, session.begin():
-            service = PaymentsService(UnitOfWork(session), settings, gateway)
-            return [*await service.check(), *await service.reconcile()]
+            reports = ReportsService(UnitOfWork(session), gateway)
+            return [*await reports.check(), *await reports.reconcile()]
 
     differences = asyncio.run(run())
     for difference in differences:

@@ -17,6 +17,7 @@ from app.core.schemas import Limit, Offset, Page
 from app.members.guards import admitted_member_or_admin
 from app.models import Account, BankAccount, Milestone, Payment, PayoutLine, Quote, Refund
 from app.payments.payouts import PayoutsService, RunView, mask
+from app.payments.reports import ReportsService
 from app.payments.schemas import (
     AccountBalanceOut,
     BankAccountInput,
@@ -357,8 +358,8 @@ class PaymentsController(Controller):
         summary="The cooperative's accounts, aggregated (balances and movements by month); members' lines merged",
         responses=problems(401, 403),
     )
-    async def ledger_summary(self, payments: NamedDependency[PaymentsService]) -> SummaryOut:
-        balances, months = await payments.summary()
+    async def ledger_summary(self, reports: NamedDependency[ReportsService]) -> SummaryOut:
+        balances, months = await reports.summary()
         return SummaryOut(
             balances=[AccountBalanceOut(account=a, kind=k, balance_minor=b) for a, k, b in balances],
             months=[MonthOut(month=m, kind=k, account=a, amount_minor=v) for m, k, a, v in months],
@@ -373,11 +374,11 @@ class PaymentsController(Controller):
     async def my_ledger(
         self,
         current_account: NamedDependency[Account],
-        payments: NamedDependency[PaymentsService],
+        reports: NamedDependency[ReportsService],
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> MemberLedgerOut:
-        balance, rows, total = await payments.member_lines(current_account, limit, offset)
+        balance, rows, total = await reports.member_lines(current_account, limit, offset)
         return MemberLedgerOut(
             balance_minor=balance,
             items=[
@@ -404,9 +405,9 @@ class PaymentsController(Controller):
         summary="The ledger as a FEC file (Fichier des Écritures Comptables) for the accountant (administrators)",
         responses=problems(401, 403),
     )
-    async def fec(self, payments: NamedDependency[PaymentsService]) -> Response[str]:
+    async def fec(self, reports: NamedDependency[ReportsService]) -> Response[str]:
         return Response(
-            content=await payments.fec(),
+            content=await reports.fec(),
             media_type="text/tab-separated-values; charset=utf-8",
             headers={"content-disposition": 'attachment; filename="FEC.txt"'},
         )

@@ -7,6 +7,7 @@ from litestar.di import NamedDependency, Provide
 
 from app.db.transaction import UnitOfWork
 from app.payments.payouts import PayoutsService
+from app.payments.reports import ReportsService
 from app.payments.service import PaymentsService
 
 
@@ -18,4 +19,12 @@ async def provide_payouts_service(unit_of_work: NamedDependency[UnitOfWork], sta
     return PayoutsService(unit_of_work, state.settings)
 
 
-dependencies = {"payments": Provide(provide_payments_service), "payouts": Provide(provide_payouts_service)}
+async def provide_reports_service(unit_of_work: NamedDependency[UnitOfWork], state: State) -> ReportsService:
+    return ReportsService(unit_of_work, state.get("payments_gateway"))
+
+
+dependencies = {
+    "payments": Provide(provide_payments_service),
+    "payouts": Provide(provide_payouts_service),
+    "reports": Provide(provide_reports_service),
+}

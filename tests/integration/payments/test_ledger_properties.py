@@ -3,7 +3,8 @@ and full refunds, disputes, acceptances, auto-releases, payout runs and returned
 through `PaymentsService`/`PayoutsService` in its own transaction on a real database. After every step:
 every transaction balances, the treasury holds exactly what came in less what went out, and no
 account but a member's is below zero (members may owe money back after a refund that followed a
-payout). Bounded: a few examples of a few steps, so it runs in seconds."""
+payout; the treasury, which refunded the client at once, is short of that and of the dispute fees at
+most). Bounded: a few examples of a few steps, so it runs in seconds."""
 
 from __future__ import annotations
 

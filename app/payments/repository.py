@@ -84,12 +84,15 @@ class PaymentsRepository:
             member_id = uuid.UUID(code.split(":", 1)[1])
         else:
             raise ValueError(f"unknown account code {code}")
-        await self.session.execute(
+        # One round trip for a new account (a mission's escrow), two for an existing one; then cached.
+        found = await self.session.scalar(
             insert(LedgerAccount)
             .values(id=uuid.uuid4(), code=code, kind=kind, name=name, member_id=member_id, mission_id=mission_id)
             .on_conflict_do_nothing(index_elements=["code"])
+            .returning(LedgerAccount.id)
         )
-        found = await self.session.scalar(select(LedgerAccount.id).where(LedgerAccount.code == code))
+        if found is None:
+            found = await self.session.scalar(select(LedgerAccount.id).where(LedgerAccount.code == code))
         assert found is not None
         self._accounts[code] = found
         return found

@@ -148,6 +148,27 @@ def refund_out(row: Refund) -> RefundOut:
     )
 
 
+def member_ledger_out(balance: int, rows: list[Any], total: int, limit: int, offset: int) -> MemberLedgerOut:
+    return MemberLedgerOut(
+        balance_minor=balance,
+        items=[
+            LedgerLineOut(
+                transaction_id=row.id,
+                kind=row.kind,
+                memo=row.memo,
+                occurred_at=row.occurred_at,
+                invoice_id=row.invoice_id,
+                mission_id=row.mission_id,
+                amount_minor=-int(row.amount_minor),  # shown from the member's side: positive is owed to them
+            )
+            for row in rows
+        ],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
 class PaymentsController(Controller):
     """Money routed through the cooperative: a member sees their own quotes, invoices and ledger lines, a
     client its own quotes and invoices, administrators everything; anyone else gets a 404."""
@@ -378,25 +399,24 @@ class PaymentsController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> MemberLedgerOut:
-        balance, rows, total = await reports.member_lines(current_account, limit, offset)
-        return MemberLedgerOut(
-            balance_minor=balance,
-            items=[
-                LedgerLineOut(
-                    transaction_id=row.id,
-                    kind=row.kind,
-                    memo=row.memo,
-                    occurred_at=row.occurred_at,
-                    invoice_id=row.invoice_id,
-                    mission_id=row.mission_id,
-                    amount_minor=-int(row.amount_minor),
-                )
-                for row in rows
-            ],
-            total=total,
-            limit=limit,
-            offset=offset,
-        )
+        return member_ledger_out(*await reports.member_lines(current_account, limit, offset), limit, offset)
+
+    @get(
+        "/ledger/members/{account_id:uuid}",
+        guards=[signed_in],
+        summary="A member's account, line by line (administrators; members see only their own)",
+        responses=problems(401, 404),
+    )
+    async def member_ledger(
+        self,
+        account_id: Id,
+        current_account: NamedDependency[Account],
+        reports: NamedDependency[ReportsService],
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> MemberLedgerOut:
+        lines = await reports.member_lines(current_account, limit, offset, member_id=account_id)
+        return member_ledger_out(*lines, limit, offset)
 
     @get(
         "/ledger/fec",

@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC
 from typing import Any
 
+from app.core.errors import NotFound
 from app.db.transaction import UnitOfWork
 from app.models import Account
 from app.payments import ledger
@@ -39,8 +40,14 @@ class ReportsService:
         months = [(r.month, r.kind, r.account, int(r.sum_minor)) for r in await self.repository.monthly_summary()]
         return balances, months
 
-    async def member_lines(self, member: Account, limit: int, offset: int) -> tuple[int, list[Any], int]:
-        code = ledger.member_account(member.id)
+    async def member_lines(
+        self, viewer: Account, limit: int, offset: int, member_id: uuid.UUID | None = None
+    ) -> tuple[int, list[Any], int]:
+        """A member's account line by line: one's own, or anyone's for an administrator (else 404)."""
+        member_id = member_id or viewer.id
+        if member_id != viewer.id and viewer.role != "admin":
+            raise NotFound()
+        code = ledger.member_account(member_id)
         balance = -await self.repository.balance(code)
         rows, total = await self.repository.account_lines(code, limit, offset)
         return balance, rows, total

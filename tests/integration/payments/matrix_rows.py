@@ -130,6 +130,13 @@ ROWS: list[Rule] = [
         why="every member reads the cooperative's aggregated accounts; clients do not",
     ),
     Rule("GET", f"{P}/ledger/mine", EVERYONE_SIGNED_IN, why="the caller's own account only"),
+    Rule(
+        "GET",
+        f"{P}/ledger/members/{{account_id}}",
+        expect(200, 404, 404, 200, 401),
+        url=lambda a: f"{P}/ledger/members/{a.owner.account_id}",
+        why="the owner's lines: the owner and admins see them; to anyone else they do not exist",
+    ),
     Rule("GET", f"{P}/ledger/fec", expect(403, 403, 403, 200, 401), why="the accountant's export is for admins"),
     Rule(
         "PUT",

@@ -85,6 +85,9 @@ async def test_pay_release_refund_and_reconcile(stripe_settings: Settings, datab
             assert mine["balance_minor"] == 135000
             assert [line["kind"] for line in mine["items"]] == ["escrow_release", "contribution"]
             assert (await client.get("/api/v1/payments/ledger/mine", headers=other.headers)).json()["items"] == []
+            lines_url = f"/api/v1/payments/ledger/members/{owner.account_id}"
+            assert (await client.get(lines_url, headers=admin.headers)).json()["balance_minor"] == 135000
+            assert (await client.get(lines_url, headers=other.headers)).status_code == 404
 
             # A partial refund after release comes back out of VAT, the contribution and the member's share.
             refund = await client.post(f"{invoice_url}/refunds", json={"amount_minor": 60000}, headers=admin.headers)

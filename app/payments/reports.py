@@ -112,7 +112,11 @@ class ReportsService:
         seen_refunds: set[str] = set()
         for payment in await self.repository.payments_with_intents():
             assert payment.payment_intent_id is not None
-            intent = await gateway.retrieve_intent(payment.payment_intent_id)
+            try:
+                intent = await gateway.retrieve_intent(payment.payment_intent_id)
+            except PaymentProviderError as error:
+                differences.append(f"{payment.payment_intent_id}: not found at Stripe ({error.detail})")
+                continue
             booked = payments.get(intent.id)
             if intent.status == "succeeded" and booked != intent.amount_minor:
                 differences.append(f"{intent.id}: Stripe received {intent.amount_minor}, ledger booked {booked or 0}")

@@ -1,4 +1,4 @@
-"""The `coop` command: serve, migrate, demo, create-admin, audit, trustee, notifications, version."""
+"""The `coop` command: serve, migrate, demo, create-admin, audit, trustee, notifications, payments, version."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ from app.db.engine import Database, open_database
 from app.db.transaction import UnitOfWork
 from app.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_SIZE, load_demo
 from app.notifications.digests import send_digests
+from app.payments.reports import ReportsService
+from app.payments.stripe_gateway import StripeGateway
 from app.settings import InsecureSettingsError, get_settings
 
 cli = typer.Typer(help="Run and administer the cooperative's API.", no_args_is_help=True, add_completion=False)
@@ -255,6 +257,33 @@ def send_digests_command(
             )
 
     typer.echo(f"{asyncio.run(run())} digests sent")
+
+
+payments_cli = typer.Typer(help="Payments: the ledger and Stripe.", no_args_is_help=True)
+cli.add_typer(payments_cli, name="payments")
+
+
+@payments_cli.command("reconcile")
+def payments_reconcile() -> None:
+    """Compare the ledger with Stripe (payments and refunds) and check every transaction balances."""
+
+    async def run() -> list[str]:
+        settings = get_settings()
+        gateway = StripeGateway(
+            settings.stripe_api_key.get_secret_value(),
+            settings.stripe_webhook_secret.get_secret_value(),
+            settings.stripe_api_base,
+        )
+        async with _database() as database, database.sessionmaker() as session, session.begin():
+            reports = ReportsService(UnitOfWork(session), gateway)
+            return [*await reports.check(), *await reports.reconcile()]
+
+    differences = asyncio.run(run())
+    for difference in differences:
+        typer.echo(difference)
+    typer.echo(f"{len(differences)} difference(s) between the ledger and Stripe")
+    if differences:
+        raise typer.Exit(code=1)
 
 
 @cli.command()

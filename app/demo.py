@@ -16,6 +16,7 @@ from app.db.transaction import UnitOfWork
 from app.diagnostic.demo import load_demo_diagnostic
 from app.missions.demo_data import load_marketplace
 from app.models import MemberStatus, Role
+from app.payments.demo import load_demo_payments
 from app.settings import Settings
 from app.training.demo import load_demo_training
 
@@ -114,6 +115,10 @@ async def load_demo(
         # A general assembly, planned with its agenda: convene it, open it, vote, close it (docs/assemblies.md).
         admin = await service.repository.get_by_email(ADMIN_EMAIL)
         planned = admin is not None and await load_demo_assembly(unit, settings, admin)
+        # Payments: a paid, a pending and a refunded milestone, and a prepared payout run (docs/payments.md).
+        commune, trainer = accounts.get("marc.aubert@mairie-saint-flour.demo"), accounts.get("ines.moreau@demo.coop")
+        if admin is not None and commune is not None and trainer is not None:
+            await load_demo_payments(unit, settings, commune, trainer, admin)
     # Demo accounts have fictitious addresses: nobody is mailed.
     return DemoReport(created=created, skipped=skipped, assembly_planned=planned)
 

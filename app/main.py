@@ -63,6 +63,10 @@ from app.notifications.background import notifications_lifespan
 from app.notifications.controllers import MyNotificationsController, UnsubscribeController
 from app.notifications.deps import dependencies as notification_dependencies
 from app.openapi_ui import assets_router, render_plugins
+from app.payments.background import payments_lifespan
+from app.payments.controllers import PaymentsController, PayoutsController
+from app.payments.deps import dependencies as payment_dependencies
+from app.payments.stripe_gateway import StripeGateway
 from app.settings import Settings, get_settings
 from app.training.controllers import TrainingPathsController, TrainingsController
 from app.training.deps import dependencies as training_dependencies
@@ -99,7 +103,11 @@ def create_app(
                 STORE_NAME, PostgresStore(database.sessionmaker, namespace=STORE_NAME), allow_override=True
             )
         try:
-            async with assemblies_lifespan(app.state, database), notifications_lifespan(app.state, database):
+            async with (
+                assemblies_lifespan(app.state, database),
+                notifications_lifespan(app.state, database),
+                payments_lifespan(app.state, database),
+            ):
                 yield
         finally:
             # Every step bounded: SIGTERM must stop the server in seconds, whatever state it is in
@@ -125,6 +133,11 @@ def create_app(
             # The store is registered in the lifespan (PostgreSQL) or built on first use (Redis).
             "auth_limits": AuthLimits(settings, lambda: app.stores.get(STORE_NAME)),
             **web_state(settings),
+            "payments_gateway": StripeGateway(
+                settings.stripe_api_key.get_secret_value(),
+                settings.stripe_webhook_secret.get_secret_value(),
+                settings.stripe_api_base,
+            ),
         }
     )
 
@@ -163,6 +176,8 @@ def create_app(
             TrainingPathsController,
             DiagnosticController,
             *web_routers(settings),
+            PaymentsController,
+            PayoutsController,
         ],
         dependencies={
             "unit_of_work": Provide(provide_unit_of_work),
@@ -175,6 +190,7 @@ def create_app(
             **cv_dependencies,
             **training_dependencies,
             **diagnostic_dependencies,
+            **payment_dependencies,
         },
         middleware=[
             DefineMiddleware(BearerAuthenticationMiddleware, exclude=["^/schema", "^/health"]),

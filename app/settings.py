@@ -118,6 +118,25 @@ class Settings(BaseSettings):
     app_database_url: str | None = Field(default=None, validation_alias="COOP_APP_DATABASE_URL")
     # With password authentication: `coop migrate` gives the role this password, the app uses it.
     app_database_password: SecretStr | None = Field(default=None, validation_alias="COOP_APP_DATABASE_PASSWORD")
+    # Payments (see docs/payments.md): Stripe (STRIPE_API_BASE points at localstripe in development and
+    # tests), escrow auto-release, the background loop, and the cooperative's legal details as seller.
+    stripe_api_key: SecretStr = Field(default=SecretStr("sk_test_development"), validation_alias="STRIPE_API_KEY")
+    stripe_api_base: str | None = Field(default=None, validation_alias="STRIPE_API_BASE")
+    stripe_webhook_secret: SecretStr = Field(
+        default=SecretStr("whsec_development"), validation_alias="STRIPE_WEBHOOK_SECRET"
+    )
+    escrow_release_days: int = Field(default=14, ge=0, le=365, validation_alias="COOP_ESCROW_RELEASE_DAYS")
+    payments_tick_seconds: float = Field(default=1.0, gt=0, le=3600, validation_alias="COOP_PAYMENTS_TICK_SECONDS")
+    payment_terms_days: int = Field(default=30, ge=0, le=60, validation_alias="COOP_PAYMENT_TERMS_DAYS")
+    coop_legal_name: str = Field(default="Coopérative des indépendants SCOP SARL", validation_alias="COOP_LEGAL_NAME")
+    coop_siret: str = Field(default="90123456700013", validation_alias="COOP_SIRET")
+    coop_vat_number: str = Field(default="FR15901234567", validation_alias="COOP_VAT_NUMBER")
+    coop_iban: str = Field(default="FR7630006000011234567890189", validation_alias="COOP_IBAN")
+    coop_bic: str = Field(default="AGRIFRPP", validation_alias="COOP_BIC")
+    # 32 bytes, base64: encrypts members' IBANs at rest (AES-256-GCM). Unset in development: derived
+    # from COOP_SECRET_KEY, so a development database's IBANs are unreadable with another secret.
+    payments_encryption_key: SecretStr | None = Field(default=None, validation_alias="COOP_PAYMENTS_KEY")
+    coop_address: str = Field(default="10 rue des Coopératives\n69001 Lyon", validation_alias="COOP_ADDRESS")
 
     @field_validator("jwt_private_keys", "cors_origins", "trusted_proxies", mode="before")
     @classmethod

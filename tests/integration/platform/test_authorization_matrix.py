@@ -29,6 +29,7 @@ from tests.integration.missions import matrix_rows as missions_rows
 from tests.integration.missions import matrix_setups as missions
 from tests.integration.missions.helpers import mission_body
 from tests.integration.notifications import matrix_rows as notifications_rows
+from tests.integration.payments import matrix_rows as payments_rows
 from tests.integration.platform.conftest import assert_problem, operations
 from tests.integration.platform.matrix import (
     ACTOR_ORDER,
@@ -619,6 +620,7 @@ MATRIX: list[Rule] = [
     *cv_rows.ROWS,
     *training_rows.ROWS,
     *diagnostic_rows.ROWS,
+    *payments_rows.ROWS,
 ]
 
 # Operations whose caller is identified by what they send (credentials, a single-use token, an OIDC
@@ -633,6 +635,7 @@ PUBLIC_OPERATIONS = {
     "GET /api/v1/auth/oidc/{provider}/start": "begins an OIDC sign-in",
     "GET /api/v1/auth/oidc/{provider}/callback": "the provider's code and our one-time state",
     "POST /api/v1/notifications/unsubscribe": "the signed token of the mail's List-Unsubscribe link",
+    "POST /api/v1/payments/stripe/webhook": "Stripe's signature on the raw body (tests/integration/payments)",
 }
 
 

@@ -1,0 +1,1 @@
+"""Payments routed through the cooperative: quotes, invoices, Stripe collection, escrow, the ledger."""

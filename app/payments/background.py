@@ -1,0 +1,106 @@
+"""The payments loop every server process runs: apply the webhook inbox, release escrow that is due.
+
+Events are claimed in batches with `FOR UPDATE SKIP LOCKED` and each is applied, in its own savepoint,
+in the transaction that marks it processed: several processes share the inbox and each event takes
+effect exactly once. An event
+whose processing fails is retried on later ticks (5 attempts), its error kept for the operator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from app.db.engine import Database
+from app.db.transaction import UnitOfWork
+from app.payments.gateway import Gateway
+from app.payments.service import PaymentsService
+from app.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+class PaymentsWorker:
+    def __init__(self, database: Database, settings: Settings, gateway: Gateway | None) -> None:
+        self._database = database
+        self._settings = settings
+        self._gateway = gateway
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def kick(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="payments-background")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._settings.payments_tick_seconds)
+            self._wake.clear()
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("payments background step failed")
+
+    async def tick(self) -> int:
+        processed = await self.drain_inbox()
+        async with self._database.sessionmaker() as session, session.begin():
+            await PaymentsService(UnitOfWork(session), self._settings, self._gateway).release_due()
+        return processed
+
+    async def process_batch(self, size: int = 50) -> int:
+        """Claim up to `size` events and apply each in its own savepoint, marking it processed in the
+        same transaction: one commit for the batch, and still each event takes effect exactly once."""
+        async with self._database.sessionmaker() as session, session.begin():
+            service = PaymentsService(UnitOfWork(session), self._settings, self._gateway)
+            events = await service.repository.claim_events(size)
+            for event in events:
+                event.attempts += 1
+                try:
+                    async with session.begin_nested():
+                        await service.process(event)
+                except Exception as error:  # kept for the operator, retried by a later tick
+                    log.exception("webhook event failed", event=event.event_id)
+                    event.last_error = f"{type(error).__name__}: {error}"[:500]
+                else:
+                    event.processed_at = datetime.now(UTC)
+        return len(events)
+
+    async def drain_inbox(self, limit: int = 100_000) -> int:
+        processed = 0
+        while processed < limit:
+            count = await self.process_batch()
+            processed += count
+            if count == 0:
+                return processed
+        return processed
+
+
+@asynccontextmanager
+async def payments_lifespan(state: Any, database: Database) -> AsyncIterator[PaymentsWorker]:
+    """Per process: the payments loop; `state.payments_kick` wakes it when a webhook arrives."""
+    worker = PaymentsWorker(database, state.settings, state.get("payments_gateway"))
+    state.payments_kick = worker.kick
+    state.payments_worker = worker
+    worker.start()
+    try:
+        yield worker
+    finally:
+        await worker.stop()

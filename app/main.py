@@ -47,6 +47,10 @@ from app.missions.controllers import (
 )
 from app.missions.deps import dependencies as mission_dependencies
 from app.settings import Settings, get_settings
+from app.vault.controllers import DidController, MyVaultController, VaultImportsController
+from app.vault.credentials import VaultSigner
+from app.vault.deps import dependencies as vault_dependencies
+from app.vault.keys import master_keys_from_settings
 
 API_DESCRIPTION = """
 The API of a platform cooperative of freelancers: members, clients, missions, assemblies,
@@ -94,6 +98,8 @@ def create_app(
             "mailer": mailer or build_mailer(settings),
             "oidc_providers": OidcProviders(settings.oidc_providers, settings.public_base_url),
             "background": BackgroundTasks(),
+            "vault_signer": VaultSigner.from_settings(settings),
+            "vault_master_keys": master_keys_from_settings(settings),
         }
     )
 
@@ -122,6 +128,9 @@ def create_app(
             StatutesController,
             AssembliesController,
             ProposalsController,
+            MyVaultController,
+            VaultImportsController,
+            DidController,
         ],
         dependencies={
             "unit_of_work": Provide(provide_unit_of_work),
@@ -130,6 +139,7 @@ def create_app(
             **member_dependencies,
             **mission_dependencies,
             **assembly_dependencies,
+            **vault_dependencies,
         },
         middleware=[
             DefineMiddleware(BearerAuthenticationMiddleware, exclude=["^/schema", "^/health"]),

@@ -32,6 +32,7 @@ from tests.integration.platform.matrix import (
     Rule,
     expect,
 )
+from tests.integration.vault import matrix_rows as vault_rows
 
 MATRIX: list[Rule] = [
     Rule("GET", "/api/v1/me", EVERYONE_SIGNED_IN, why="your own account"),
@@ -605,6 +606,7 @@ MATRIX: list[Rule] = [
         setup=governance_setups.closed,
         why="live updates for the members (a closed vote's stream ends after its result)",
     ),
+    *vault_rows.ROWS,
 ]
 
 # Operations whose caller is identified by what they send (credentials, a single-use token, an OIDC

@@ -133,7 +133,8 @@ class TrustedKeys:
         if not keys:
             raise SignatureError(f"the issuer {did[:200]} has no key {thumbprint[:100]!r}")
         try:
-            return did, KeySet.import_key_set({"keys": keys})
+            # Named as the signatures name them: by their verification method in the DID document.
+            return did, KeySet.import_key_set({"keys": [{**key, "kid": kid} for key in keys]})
         except (JoseError, ValueError, TypeError) as error:
             raise SignatureError("the issuer's registered key cannot be read") from error
 

@@ -1,12 +1,14 @@
-"""The `coop` command: serve, migrate, demo, create-admin, version."""
+"""The `coop` command: serve, migrate, demo, create-admin, audit, vault, version."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+import zipfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -28,6 +30,9 @@ from app.db.engine import Database, open_database
 from app.db.transaction import UnitOfWork
 from app.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_SIZE, load_demo
 from app.settings import InsecureSettingsError, get_settings
+from app.vault.crypto import new_master_key_entry
+from app.vault.importer import sign_recovery_proof
+from app.vault.keys import master_keys_from_settings, rotate_member_keys
 
 cli = typer.Typer(help="Run and administer the cooperative's API.", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True, soft_wrap=True)
@@ -146,6 +151,40 @@ def audit_verify() -> None:
 
     if not asyncio.run(run()):
         raise typer.Exit(code=1)
+
+
+vault_cli = typer.Typer(help="The members' data vault.", no_args_is_help=True)
+cli.add_typer(vault_cli, name="vault")
+
+
+@vault_cli.command("rotate-keys")
+def vault_rotate_keys() -> None:
+    """Re-wrap every member's data key under the newest key of COOP_VAULT_MASTER_KEYS."""
+
+    async def run() -> int:
+        settings = get_settings()
+        async with _database() as database:
+            return await rotate_member_keys(database, master_keys_from_settings(settings))
+
+    console.print(f"{asyncio.run(run())} member keys re-wrapped")
+
+
+@vault_cli.command("new-master-key")
+def vault_new_master_key(version: Annotated[int, typer.Argument(min=1, help="The new key's version")]) -> None:
+    """Print a new master key entry (`version:base64`) to add to COOP_VAULT_MASTER_KEYS."""
+    typer.echo(new_master_key_entry(version))
+
+
+@vault_cli.command("prove")
+def vault_prove(
+    archive: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The exported archive (zip)")],
+    key: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Your recovery key (PEM)")],
+    to: Annotated[str, typer.Option(help="The did:web of the cooperative you move to")],
+) -> None:
+    """Print the Coop-Recovery-Proof header that proves ARCHIVE is yours (no old cooperative needed)."""
+    with zipfile.ZipFile(archive) as opened:
+        manifest = opened.read("manifest.json")
+    typer.echo(sign_recovery_proof(key.read_text(), manifest, to))
 
 
 @cli.command()

@@ -47,7 +47,15 @@ from app.missions.controllers import (
 )
 from app.missions.deps import dependencies as mission_dependencies
 from app.settings import Settings, get_settings
-from app.vault.controllers import DidController, MyVaultController, VaultImportsController
+from app.vault.controllers import (
+    ConventionsController,
+    DidController,
+    MyErasureController,
+    MyGrantsController,
+    MyVaultController,
+    PartnerController,
+    VaultImportsController,
+)
 from app.vault.credentials import VaultSigner
 from app.vault.deps import dependencies as vault_dependencies
 from app.vault.keys import master_keys_from_settings
@@ -131,6 +139,10 @@ def create_app(
             MyVaultController,
             VaultImportsController,
             DidController,
+            ConventionsController,
+            MyGrantsController,
+            MyErasureController,
+            PartnerController,
         ],
         dependencies={
             "unit_of_work": Provide(provide_unit_of_work),

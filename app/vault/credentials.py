@@ -111,6 +111,26 @@ class VaultSigner:
         with _quietly():
             return jws.serialize_compact(header, manifest, self._key, algorithms=[ALGORITHM])
 
+    def sign(self, payload: bytes, typ: str) -> str:
+        """A compact JWS of `payload` (a consent receipt, for instance)."""
+        header = {"alg": ALGORITHM, "kid": self.key_id, "typ": typ}
+        with _quietly():
+            return jws.serialize_compact(header, payload, self._key, algorithms=[ALGORITHM])
+
+    def verify_own(self, token: str, typ: str) -> bytes | None:
+        """The payload of a compact JWS this cooperative signed with `typ`, or None."""
+        try:
+            header = jws.extract_compact(token.encode()).protected
+            if header.get("typ") != typ or header.get("kid") not in {f"{self.did}#{k.kid}" for k in self._public}:
+                return None
+            keys = KeySet.import_key_set(
+                {"keys": [{**k.as_dict(private=False), "kid": f"{self.did}#{k.kid}"} for k in self._public]}
+            )
+            with _quietly():
+                return jws.deserialize_compact(token, keys, algorithms=[ALGORITHM]).payload
+        except (JoseError, ValueError, TypeError):
+            return None
+
     def issue(self, credential: dict[str, Any]) -> str:
         """A VC 2.0 secured as a JWT: the payload is the credential itself (VC-JOSE-COSE)."""
         header = {"alg": ALGORITHM, "kid": self.key_id, "typ": CREDENTIAL_TYPE, "cty": "vc"}

@@ -1,8 +1,11 @@
 """Every SQL statement of the vault feature.
 
-The vault's own tables are read and written here. Other features' tables are only read, with the
-member's rows streamed in batches (server-side cursors) so an export of any size runs in constant
-memory; anything the vault changes in another feature goes through that feature's service.
+The vault's own tables are read and written here. Other features' tables are read, with the member's
+rows streamed in batches (server-side cursors) so an export of any size runs in constant memory.
+Imports change other features through their services. The one exception is erasure (`ERASURE_SQL`):
+the statements that scrub a member's personal data from every feature's tables are listed in one
+place, so the erasure certificate says exactly what ran; when a feature gains an erase operation of
+its own, the vault calls it instead.
 """
 
 from __future__ import annotations
@@ -88,6 +91,70 @@ SECTION_SQL: dict[str, str] = {
 }
 
 
+ERASED = "[erased]"
+
+# (what, table, statement): each scrubs or deletes one kind of the member's personal data.
+ERASURE_SQL: tuple[tuple[str, str, str], ...] = (
+    (
+        "name, email address, password and verified address",
+        "account",
+        """update account set email = 'erased-' || replace(id::text, '-', '') || '@erased.invalid',
+               display_name = 'Erased member', password_hash = null, email_verified_at = null,
+               disabled_at = coalesce(disabled_at, now())
+           where id = :member""",
+    ),
+    (
+        "signed-in sessions and their refresh tokens",
+        "auth_session",
+        "delete from auth_session where account_id = :member",
+    ),
+    ("one-time email tokens", "email_token", "delete from email_token where account_id = :member"),
+    ("identities at sign-in providers", "oidc_identity", "delete from oidc_identity where account_id = :member"),
+    (
+        "profile, skills, availability and attestations",
+        "member_profile",
+        "delete from member_profile where account_id = :member",
+    ),
+    (
+        "messages of applications",
+        "application",
+        "update application set message = :erased where member_id = :member",
+    ),
+    (
+        "texts of reviews written by and about the member",
+        "review",
+        "update review set text = :erased where author_id = :member or subject_id = :member",
+    ),
+    (
+        "questions asked on missions",
+        "mission_question",
+        "update mission_question set body = :erased where author_id = :member",
+    ),
+    (
+        "comments on proposals",
+        "proposal_comment",
+        "update proposal_comment set body = :erased where author_id = :member",
+    ),
+    (
+        "governance mails addressed to the member (address, name)",
+        "mail_outbox",
+        "delete from mail_outbox where account_id = :member or to_email = :email",
+    ),
+)
+
+# Words the member's name taught the search vocabulary, unless another text still uses them.
+FORGET_WORDS_SQL = r"""
+    delete from search_word w where w.word = any(:words)
+    and not exists (
+        select 1 from member_profile p
+        where coop_unaccent(lower(p.display_name || ' ' || p.headline || ' ' || p.bio || ' ' || p.city))
+              ~ ('\m' || w.word || '\M'))
+    and not exists (
+        select 1 from mission m
+        where coop_unaccent(lower(m.title || ' ' || m.description || ' ' || m.city)) ~ ('\m' || w.word || '\M'))
+"""
+
+
 class VaultRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -137,6 +204,11 @@ class VaultRepository:
             {"slugs": list(slugs)},
         )
         return {row.slug: row.id for row in rows}
+
+    async def profile_display_name(self, account_id: uuid.UUID) -> str | None:
+        return await self.session.scalar(
+            text("select display_name from member_profile where account_id = :member"), {"member": account_id}
+        )
 
     async def account(self, account_id: uuid.UUID) -> Account | None:
         return await self.session.get(Account, account_id)
@@ -324,3 +396,39 @@ class VaultRepository:
 
     async def add_erasure(self, erasure: VaultErasure) -> None:
         await self.add(erasure)
+
+    async def erase_across_features(self, member_id: uuid.UUID, email: str) -> list[tuple[str, str, int]]:
+        done = []
+        for what, table, statement in ERASURE_SQL:
+            result = await self.session.execute(
+                text(statement), {"member": member_id, "email": email, "erased": ERASED}
+            )
+            done.append((what, table, int(result.rowcount or 0)))  # type: ignore[attr-defined]
+        return done
+
+    async def forget_words(self, words: Sequence[str]) -> int:
+        if not words:
+            return 0
+        result = await self.session.execute(text(FORGET_WORDS_SQL), {"words": list(words)})
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def kept_records(self, member_id: uuid.UUID) -> dict[str, Any]:
+        """What stays, pseudonymous, once the member is erased: counts and the latest dates."""
+        row = await self.session.execute(
+            text(
+                """
+                select
+                  (select count(*) from engagement where member_id = :member) as engagements,
+                  (select max(ends_on) from engagement where member_id = :member) as last_engagement,
+                  (select count(*) from application where member_id = :member) as applications,
+                  (select count(*) from review where author_id = :member or subject_id = :member) as reviews,
+                  (select count(*) from ballot_register where voter_id = :member) as ballots,
+                  (select count(*) from proxy where principal_id = :member or holder_id = :member) as proxies,
+                  (select count(*) from electorate_member where account_id = :member) as rolls,
+                  (select count(*) from audit_event where actor_id = :member) as audit_events,
+                  (select count(*) from proposal where attendance::text like '%' || :member_text || '%')
+                    as attendance_sheets"""
+            ),
+            {"member": member_id, "member_text": str(member_id)},
+        )
+        return dict(row.mappings().one())

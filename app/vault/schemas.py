@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from app.core.schemas import SINGLE_LINE, Input, Name, ShortText
+from app.core.schemas import SINGLE_LINE, Input, Name, PasswordText, ShortText
 
 Scope = Literal[
     "profile", "skills", "engagements", "reviews_received", "applications", "assembly_participation", "credentials"
@@ -158,5 +158,14 @@ class ErasureOut(msgspec.Struct, kw_only=True):
     certificate: dict[str, Any]
 
 
+class ErasureConfirmationInput(Input, kw_only=True):
+    password: PasswordText
+
+
+class ErasureConfirmationOut(msgspec.Struct, kw_only=True):
+    confirmation: str
+    expires_at: datetime
+
+
 class ErasureInput(Input, kw_only=True):
-    confirm: Literal["erase my data"]
+    confirmation: Annotated[str, msgspec.Meta(min_length=16, max_length=2000, pattern=r"^[A-Za-z0-9_.-]+$")]

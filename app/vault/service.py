@@ -12,13 +12,12 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import msgspec
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
-from app.accounts.service import AccountService
 from app.core.errors import AppError, Conflict, NotFound
 from app.db.engine import Database
 from app.db.transaction import UnitOfWork
@@ -66,6 +65,12 @@ class ImportResult:
     skills_not_found: list[str]
 
 
+class AccountsPort(Protocol):
+    """What the vault needs of the accounts feature (its service satisfies it)."""
+
+    async def create_moved_in_member(self, *, email: str, display_name: str) -> Account: ...
+
+
 class VaultKeys:
     """The member's data key: unwrapped on demand, created on first use."""
 
@@ -107,7 +112,7 @@ class VaultService:
         settings: Settings,
         signer: VaultSigner,
         master_keys: MasterKeys,
-        accounts: AccountService,
+        accounts: AccountsPort,
         members: MemberService,
     ) -> None:
         self.unit_of_work = unit_of_work

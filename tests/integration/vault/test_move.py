@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -10,9 +11,14 @@ import zipfile
 from joserfc import jws
 from joserfc.jwk import OKPKey
 from litestar.testing import AsyncTestClient
+from pydantic import SecretStr
 
+from app.db.engine import open_database
+from app.main import create_app
+from app.vault.crypto import MasterKeys, development_master_key, new_master_key_entry, parse_master_keys
 from app.vault.importer import sign_recovery_proof
-from tests.conftest import TEST_PASSWORD, Mailbox
+from app.vault.keys import rotate_member_keys
+from tests.conftest import FAST_PASSWORDS, TEST_PASSWORD, Mailbox
 from tests.integration.conftest import Actors, sign_in
 from tests.integration.platform.conftest import assert_problem, connect, table_counts
 from tests.integration.vault.conftest import OtherCoop
@@ -125,3 +131,19 @@ async def test_a_member_moves_with_their_archive_and_a_round_trip_keeps_it_whole
     account = json.loads(again_archive.read("account.json"))
     assert f"urn:uuid:{actors.owner.account_id}" in account["identifiers"]
     assert hashlib.sha256(again_archive.read("resume.json")).hexdigest() == stable_content(archive)["resume.json"]
+
+    # Rotation: a new master key version re-wraps every data key, then the old version can go.
+    secret = other_coop.settings.secret_key.get_secret_value()
+    old_entry = "1:" + base64.b64encode(development_master_key(secret)).decode()
+    new_entry = new_master_key_entry(2)
+    database = open_database(other_coop.settings, other_coop.database_url)
+    try:
+        assert await rotate_member_keys(database, MasterKeys(parse_master_keys([old_entry, new_entry]))) == 1
+        assert await rotate_member_keys(database, MasterKeys(parse_master_keys([old_entry, new_entry]))) == 0
+    finally:
+        await database.dispose()
+    rotated = other_coop.settings.model_copy(update={"vault_master_keys": [SecretStr(new_entry)]})
+    app = create_app(rotated, passwords=FAST_PASSWORDS)
+    async with AsyncTestClient(app=app, base_url="http://other.coop.test") as rotated_client:
+        _, rotated_archive = await export(rotated_client, member)
+    assert stable_content(rotated_archive) == stable_content(archive), "the imported history opens under the new key"

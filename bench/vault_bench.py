@@ -235,6 +235,11 @@ async def bench(server_url: Any, *, missions: int, seats: int, work: Path) -> No
             files = len(opened.namelist())
             manifest = opened.read("manifest.json")
 
+        print(f"raw read:  {raw_rows} rows in {raw_seconds * 1000:.0f} ms, peak +{raw_memory.above_base_mib:.1f} MiB")
+        print(
+            f"export:    {records} records -> {files} files, {size / 2**20:.1f} MiB zip in {export_seconds:.2f} s "
+            f"({records / export_seconds:.0f} records/s), peak +{export_memory.above_base_mib:.1f} MiB RSS"
+        )
         async with AsyncTestClient(create_app(b_settings, passwords=FAST), base_url="http://b.coop.test") as b:
             admin_hash = await FAST.hash(PASSWORD)
             connection = await asyncpg.connect(asyncpg_dsn(second))
@@ -267,11 +272,6 @@ async def bench(server_url: Any, *, missions: int, seats: int, work: Path) -> No
             import_seconds = time.perf_counter() - started
             assert imported.status_code == 201, imported.text
 
-        print(f"raw read:  {raw_rows} rows in {raw_seconds * 1000:.0f} ms, peak +{raw_memory.above_base_mib:.1f} MiB")
-        print(
-            f"export:    {records} records -> {files} files, {size / 2**20:.1f} MiB zip in {export_seconds:.2f} s "
-            f"({records / export_seconds:.0f} records/s), peak +{export_memory.above_base_mib:.1f} MiB RSS"
-        )
         print(f"import:    {imported.json()['records']} in {import_seconds:.2f} s")
     finally:
         for name in names:

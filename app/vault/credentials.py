@@ -12,6 +12,7 @@ Nothing here touches the database or HTTP.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from collections.abc import Iterator, Mapping
@@ -53,6 +54,11 @@ def did_web(public_base_url: str) -> str:
     for segment in [s for s in parts.path.split("/") if s]:
         did += ":" + quote(segment, safe="")
     return did
+
+
+def manifest_statement(manifest: bytes) -> bytes:
+    """What `manifest.jws` signs: the manifest's SHA-256, as canonical JSON."""
+    return canonical_json({"manifest_sha256": hashlib.sha256(manifest).hexdigest()})
 
 
 def canonical_json(value: Any) -> bytes:
@@ -107,9 +113,11 @@ class VaultSigner:
         }
 
     def sign_manifest(self, manifest: bytes) -> str:
+        """Signs the manifest's SHA-256, not its bytes: a member's manifest can pass JOSE libraries' size
+        limits (joserfc refuses compact tokens above ~128 KiB)."""
         header = {"alg": ALGORITHM, "kid": self.key_id, "typ": MANIFEST_TYPE}
         with _quietly():
-            return jws.serialize_compact(header, manifest, self._key, algorithms=[ALGORITHM])
+            return jws.serialize_compact(header, manifest_statement(manifest), self._key, algorithms=[ALGORITHM])
 
     def sign(self, payload: bytes, typ: str) -> str:
         """A compact JWS of `payload` (a consent receipt, for instance)."""
@@ -172,7 +180,7 @@ class TrustedKeys:
                 verified = jws.deserialize_compact(token, keys, algorithms=[ALGORITHM, "Ed25519"])
         except (JoseError, ValueError, TypeError) as error:
             raise SignatureError("the manifest's signature does not verify") from error
-        if verified.payload != manifest:
+        if verified.payload != manifest_statement(manifest):
             raise SignatureError("the signature is of another manifest")
         return did
 

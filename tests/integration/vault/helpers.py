@@ -78,7 +78,7 @@ def verified_manifest(archive: zipfile.ZipFile, did_document: dict[str, Any]) ->
     manifest_bytes = archive.read("manifest.json")
     signature = archive.read("manifest.jws").decode()
     verified = jws.deserialize_compact(signature, did_keys(did_document), algorithms=["EdDSA"])
-    assert verified.payload == manifest_bytes
+    assert json.loads(verified.payload) == {"manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest()}
     manifest = json.loads(manifest_bytes)
     listed = {entry["path"]: entry for entry in manifest["files"]}
     assert set(archive.namelist()) - {"manifest.json", "manifest.jws"} == set(listed)

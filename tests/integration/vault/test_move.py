@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from app.db.engine import open_database
 from app.main import create_app
+from app.vault.credentials import manifest_statement
 from app.vault.crypto import MasterKeys, development_master_key, new_master_key_entry, parse_master_keys
 from app.vault.importer import sign_recovery_proof
 from app.vault.keys import rotate_member_keys
@@ -62,7 +63,9 @@ async def test_a_member_moves_with_their_archive_and_a_round_trip_keeps_it_whole
         # Hostile or unprovable archives: a problem document each, and not one row written.
         stranger = OKPKey.generate_key("Ed25519", private=True).as_pem(private=True).decode()
         header = jws.extract_compact(archive.read("manifest.jws")).protected
-        forged_signature = jws.serialize_compact(header, manifest, OKPKey.import_key(stranger), algorithms=["EdDSA"])
+        forged_signature = jws.serialize_compact(
+            header, manifest_statement(manifest), OKPKey.import_key(stranger), algorithms=["EdDSA"]
+        )
         applications = archive.read("applications.json").replace(b"Disponible", b"Indisponible")
         bomb = b"\0" * (8 * 1024 * 1024)
         hostile = {

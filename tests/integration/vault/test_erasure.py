@@ -4,12 +4,14 @@ files, their data key is destroyed, and the certificate says what was destroyed 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pgserver
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import URL
 
@@ -100,6 +102,10 @@ async def test_an_erased_member_leaves_no_personal_string_behind(
             / "base"
             / str(await db.fetchval("select oid from pg_database where datname = current_database()"))
         )
+        if not folder.is_dir() or not os.access(folder, os.R_OK | os.X_OK):
+            pytest.skip(
+                f"the server's data directory ({folder}) is not readable here: pg_dump was checked, not the files"
+            )
         holders: dict[str, list[str]] = {}
         for _ in range(30):
             await db.execute("vacuum (full, analyze)")

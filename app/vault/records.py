@@ -268,6 +268,162 @@ class Manifest(Strict):
     files: list[ManifestFile]
 
 
+# -- the open formats (field names are theirs): JSON Resume, schema.org Person, the credentials' payloads ----
+
+
+class ResumeLocation(Strict):
+    city: str
+    postalCode: str
+    region: str
+    countryCode: str
+
+
+class ResumeProfile(Strict):
+    network: str
+    url: str
+
+
+class ResumeBasics(Strict):
+    name: str
+    label: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    image: str | None = None
+    summary: str | None = None
+    location: ResumeLocation | None = None
+    profiles: list[ResumeProfile] = []
+
+
+class ResumeSkill(Strict):
+    name: str
+    level: str
+    keywords: list[str]
+    url: str | None = None  # the skill's ESCO URI
+
+
+class ResumeLanguage(Strict):
+    language: str
+    fluency: str
+
+
+class ResumeWork(Strict):
+    name: str
+    position: str
+    summary: str
+    startDate: str
+    endDate: str
+
+
+class ResumeMeta(Strict):
+    version: str
+    canonical: str
+
+
+class Resume(Strict):
+    """JSON Resume 1.0 (the subset this cooperative writes; the upstream schema allows more)."""
+
+    schema_: str = msgspec.field(name="$schema")
+    basics: ResumeBasics
+    skills: list[ResumeSkill]
+    languages: list[ResumeLanguage]
+    meta: ResumeMeta
+    work: list[ResumeWork]
+
+
+class PostalAddress(Strict):
+    type_: str = msgspec.field(name="@type")
+    addressLocality: str
+    postalCode: str
+    addressRegion: str
+    addressCountry: str
+
+
+class DefinedTerm(Strict):
+    type_: str = msgspec.field(name="@type")
+    name: str
+    termCode: str
+    id_: str | None = msgspec.field(default=None, name="@id")  # the ESCO URI
+    inDefinedTermSet: str | None = None
+
+
+class Person(Strict):
+    """schema.org Person, JSON-LD."""
+
+    context: str = msgspec.field(name="@context")
+    type_: str = msgspec.field(name="@type")
+    name: str
+    jobTitle: str | None = None
+    description: str | None = None
+    email: str | None = None
+    address: PostalAddress | None = None
+    knowsLanguage: list[str] = []
+    knowsAbout: list[DefinedTerm] = []
+    sameAs: list[str] = []
+
+
+class CredentialIssuer(Strict):
+    id: str
+    name: str
+
+
+class EngagementFacts(Strict):
+    mission: str
+    role: str
+    client: str
+    startDate: str
+    endDate: str
+
+
+class EngagementSubject(Strict):
+    id: str
+    name: str
+    engagement: EngagementFacts
+
+
+class EngagementCredential(Strict):
+    """The payload of `credentials/engagement-<id>.jwt` (a W3C VC 2.0 secured as vc+jwt)."""
+
+    context: list[str] = msgspec.field(name="@context")
+    id: str
+    type: list[str]
+    issuer: CredentialIssuer
+    validFrom: str
+    name: str
+    credentialSubject: EngagementSubject
+
+
+class SkillTerm(Strict):
+    name: str
+    termCode: str
+    id: str | None = None  # the ESCO URI
+
+
+class SkillSubject(Strict):
+    id: str
+    name: str
+    skill: SkillTerm
+    attestations: int
+
+
+class Evidence(Strict):
+    id: str
+    type: list[str]
+    name: str
+
+
+class SkillCredential(Strict):
+    """The payload of `credentials/skill-<slug>.jwt`."""
+
+    context: list[str] = msgspec.field(name="@context")
+    id: str
+    type: list[str]
+    issuer: CredentialIssuer
+    validFrom: str
+    name: str
+    credentialSubject: SkillSubject
+    evidence: list[Evidence]
+
+
 # -- the JSON Schemas of docs/vault/ ------------------------------------------------------------------------
 
 _SCHEMA_TYPES: dict[str, Any] = {
@@ -275,6 +431,10 @@ _SCHEMA_TYPES: dict[str, Any] = {
     "account.json": AccountFile,
     "profile.json": ProfileFile | None,
     **{f"{section.name}.json": list[section.row] for section in SECTIONS},  # type: ignore[valid-type]
+    "resume.json": Resume,
+    "person.jsonld": Person,
+    "engagement-credential.json": EngagementCredential,
+    "skill-credential.json": SkillCredential,
 }
 
 
@@ -289,7 +449,7 @@ def json_schemas() -> dict[str, dict[str, Any]]:
             "title": name,
             **schema,
         }
-        schemas[name.removesuffix(".json") + ".schema.json"] = schema
+        schemas[name.rsplit(".", 1)[0] + ".schema.json"] = schema
     return schemas
 
 

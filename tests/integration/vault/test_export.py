@@ -6,9 +6,11 @@ import csv
 import io
 import json
 
+import msgspec
 from joserfc import jwt
 from litestar.testing import AsyncTestClient
 
+from app.vault import records
 from tests.integration.assemblies import matrix_setups as governance
 from tests.integration.conftest import Actors
 from tests.integration.vault.helpers import did_keys, export, member_with_history, ok, verified_manifest
@@ -83,6 +85,19 @@ async def test_a_members_export_is_signed_complete_and_theirs_alone(client: Asyn
         archive.read("credentials/skill-python.jwt").decode(), did_keys(did), algorithms=["EdDSA"]
     ).claims
     assert skill["credentialSubject"]["skill"]["id"].startswith("http://data.europa.eu/esco/skill/")
+
+    # Every JSON file follows its published schema (docs/vault/ is generated from these very structs).
+    msgspec.json.decode(archive.read("resume.json"), type=records.Resume)
+    msgspec.json.decode(archive.read("person.jsonld"), type=records.Person)
+    msgspec.json.decode(archive.read("profile.json"), type=records.ProfileFile)
+    msgspec.json.decode(archive.read("account.json"), type=records.AccountFile)
+    msgspec.json.decode(archive.read("manifest.json"), type=records.Manifest)
+    for section in records.SECTIONS:
+        msgspec.json.decode(archive.read(f"{section.name}.json"), type=list[section.row])
+    for name in credentials:
+        payload = jwt.decode(archive.read(name).decode(), did_keys(did), algorithms=["EdDSA"]).claims
+        kind = records.SkillCredential if "/skill-" in name else records.EngagementCredential
+        msgspec.convert(payload, kind)
 
     index = archive.read("index.html").decode()
     assert "<h1>Data vault of Camille Martin</h1>" in index and "resume.json" in index

@@ -1,4 +1,5 @@
-"""The `coop` command: serve, migrate, demo, create-admin, audit, trustee, notifications, payments, version."""
+"""The `coop` command: serve, migrate, demo, create-admin, audit, trustee, notifications, payments, vault,
+version."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import signal
 import sys
 import uuid
+import zipfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -40,6 +42,9 @@ from app.notifications.digests import send_digests
 from app.payments.reports import ReportsService
 from app.payments.stripe_gateway import StripeGateway
 from app.settings import InsecureSettingsError, get_settings
+from app.vault.crypto import new_master_key_entry
+from app.vault.importer import sign_recovery_proof
+from app.vault.keys import master_keys_from_settings, rotate_member_keys
 
 cli = typer.Typer(help="Run and administer the cooperative's API.", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True, soft_wrap=True)
@@ -284,6 +289,40 @@ def payments_reconcile() -> None:
     typer.echo(f"{len(differences)} difference(s) between the ledger and Stripe")
     if differences:
         raise typer.Exit(code=1)
+
+
+vault_cli = typer.Typer(help="The members' data vault.", no_args_is_help=True)
+cli.add_typer(vault_cli, name="vault")
+
+
+@vault_cli.command("rotate-keys")
+def vault_rotate_keys() -> None:
+    """Re-wrap every member's data key under the newest key of COOP_VAULT_MASTER_KEYS."""
+
+    async def run() -> int:
+        settings = get_settings()
+        async with _database() as database:
+            return await rotate_member_keys(database, master_keys_from_settings(settings))
+
+    console.print(f"{asyncio.run(run())} member keys re-wrapped")
+
+
+@vault_cli.command("new-master-key")
+def vault_new_master_key(version: Annotated[int, typer.Argument(min=1, help="The new key's version")]) -> None:
+    """Print a new master key entry (`version:base64`) to add to COOP_VAULT_MASTER_KEYS."""
+    typer.echo(new_master_key_entry(version))
+
+
+@vault_cli.command("prove")
+def vault_prove(
+    archive: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The exported archive (zip)")],
+    key: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Your recovery key (PEM)")],
+    to: Annotated[str, typer.Option(help="The did:web of the cooperative you move to")],
+) -> None:
+    """Print the Coop-Recovery-Proof header that proves ARCHIVE is yours (no old cooperative needed)."""
+    with zipfile.ZipFile(archive) as opened:
+        manifest = opened.read("manifest.json")
+    typer.echo(sign_recovery_proof(key.read_text(), manifest, to))
 
 
 @cli.command()

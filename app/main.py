@@ -70,6 +70,18 @@ from app.payments.stripe_gateway import StripeGateway
 from app.settings import Settings, get_settings
 from app.training.controllers import TrainingPathsController, TrainingsController
 from app.training.deps import dependencies as training_dependencies
+from app.vault.controllers import (
+    ConventionsController,
+    DidController,
+    MyErasureController,
+    MyGrantsController,
+    MyVaultController,
+    PartnerController,
+    VaultImportsController,
+)
+from app.vault.credentials import VaultSigner
+from app.vault.deps import dependencies as vault_dependencies
+from app.vault.keys import master_keys_from_settings
 from app.web.errors import UNROUTED_HANDLERS
 from app.web.router import template_config, web_routers, web_state
 
@@ -138,6 +150,8 @@ def create_app(
                 settings.stripe_webhook_secret.get_secret_value(),
                 settings.stripe_api_base,
             ),
+            "vault_signer": VaultSigner.from_settings(settings),
+            "vault_master_keys": master_keys_from_settings(settings),
         }
     )
 
@@ -178,6 +192,13 @@ def create_app(
             *web_routers(settings),
             PaymentsController,
             PayoutsController,
+            MyVaultController,
+            VaultImportsController,
+            DidController,
+            ConventionsController,
+            MyGrantsController,
+            MyErasureController,
+            PartnerController,
         ],
         dependencies={
             "unit_of_work": Provide(provide_unit_of_work),
@@ -191,6 +212,7 @@ def create_app(
             **training_dependencies,
             **diagnostic_dependencies,
             **payment_dependencies,
+            **vault_dependencies,
         },
         middleware=[
             DefineMiddleware(BearerAuthenticationMiddleware, exclude=["^/schema", "^/health"]),

@@ -137,6 +137,25 @@ class Settings(BaseSettings):
     # from COOP_SECRET_KEY, so a development database's IBANs are unreadable with another secret.
     payments_encryption_key: SecretStr | None = Field(default=None, validation_alias="COOP_PAYMENTS_KEY")
     coop_address: str = Field(default="10 rue des Coopératives\n69001 Lyon", validation_alias="COOP_ADDRESS")
+    # Vault (see docs/vault.md): master keys wrapping each member's data key, `version:base64key` entries
+    # separated by commas (the highest version wraps; all unwrap); without any, version 1 derives from
+    # COOP_SECRET_KEY. Archive import limits: upload size, unpacked size, compression ratio.
+    vault_issuer_name: str = Field(default="Cooperative", max_length=200, validation_alias="COOP_VAULT_ISSUER_NAME")
+    vault_master_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, validation_alias="COOP_VAULT_MASTER_KEYS"
+    )
+    vault_import_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, validation_alias="COOP_VAULT_IMPORT_MAX_BYTES"
+    )
+    vault_import_max_unpacked_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1024, validation_alias="COOP_VAULT_IMPORT_MAX_UNPACKED_BYTES"
+    )
+    vault_export_ttl_hours: int = Field(default=72, ge=1, le=24 * 30, validation_alias="COOP_VAULT_EXPORT_TTL_HOURS")
+
+    @field_validator("vault_master_keys", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return _split_csv(value)
 
     @field_validator("jwt_private_keys", "cors_origins", "trusted_proxies", mode="before")
     @classmethod

@@ -165,6 +165,16 @@ class AccountService:
         await self.repository.add(account)
         return account
 
+    async def create_moved_in_member(self, *, email: str, display_name: str) -> Account:
+        """A member arriving from another cooperative with their archive (the vault's import): an applicant
+        with no password, who sets one through the password-reset mail sent with it."""
+        email = normalise_email(email)
+        if await self.repository.email_exists(email):
+            raise EmailTaken()
+        account = await self._create(email, display_name, Role.MEMBER, None, None)
+        await self._send_email_token(account, EmailTokenPurpose.RESET_PASSWORD)
+        return account
+
     async def get_visible_account(self, viewer: Account, account_id: uuid.UUID) -> Account:
         """An account is visible to itself and to admins; to anyone else it does not exist."""
         if viewer.id != account_id and viewer.role != Role.ADMIN:

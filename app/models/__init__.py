@@ -88,6 +88,22 @@ from app.models.payments import (
     WebhookEvent,
 )
 from app.models.training import PathStatus, Training, TrainingFormat, TrainingPath, TrainingPathStep, TrainingSkill
+from app.models.vault import (
+    VaultAccessLog,
+    VaultConsentReceipt,
+    VaultConvention,
+    VaultCredential,
+    VaultErasure,
+    VaultExport,
+    VaultGrant,
+    VaultImport,
+    VaultMemberKey,
+    VaultPartner,
+    VaultPartnerToken,
+    VaultRecord,
+    VaultRecoveryKey,
+    VaultTrustedIssuer,
+)
 
 __all__ = [
     "Account",
@@ -174,6 +190,20 @@ __all__ = [
     "TrainingSkill",
     "TransactionKind",
     "TrusteeKey",
+    "VaultAccessLog",
+    "VaultConsentReceipt",
+    "VaultConvention",
+    "VaultCredential",
+    "VaultErasure",
+    "VaultExport",
+    "VaultGrant",
+    "VaultImport",
+    "VaultMemberKey",
+    "VaultPartner",
+    "VaultPartnerToken",
+    "VaultRecord",
+    "VaultRecoveryKey",
+    "VaultTrustedIssuer",
     "Visibility",
     "WebhookEvent",
     "WorkMode",

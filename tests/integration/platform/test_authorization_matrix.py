@@ -40,6 +40,7 @@ from tests.integration.platform.matrix import (
     expect,
 )
 from tests.integration.training import matrix_rows as training_rows
+from tests.integration.vault import matrix_rows as vault_rows
 
 MATRIX: list[Rule] = [
     Rule("GET", "/api/v1/me", EVERYONE_SIGNED_IN, why="your own account"),
@@ -621,6 +622,7 @@ MATRIX: list[Rule] = [
     *training_rows.ROWS,
     *diagnostic_rows.ROWS,
     *payments_rows.ROWS,
+    *vault_rows.ROWS,
 ]
 
 # Operations whose caller is identified by what they send (credentials, a single-use token, an OIDC

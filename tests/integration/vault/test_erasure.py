@@ -1,0 +1,144 @@
+"""Erasure: every personal string of the member is gone from a full pg_dump and from the raw relation
+files, their data key is destroyed, and the certificate says what was destroyed and what is kept."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pgserver
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy.engine import URL
+
+from app.db.url import asyncpg_dsn
+from tests.conftest import TEST_PASSWORD
+from tests.integration.conftest import Actors
+from tests.integration.platform.conftest import assert_problem, connect
+from tests.integration.vault import matrix_setups
+from tests.integration.vault.helpers import export, member_with_history, ok
+
+
+def pg_dump_binary() -> str:
+    """pgserver's bundled pg_dump (PostgreSQL 16) dumps the embedded server and older servers alike."""
+    bundled = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"
+    return str(bundled) if bundled.exists() else (shutil.which("pg_dump") or "pg_dump")
+
+
+async def test_an_erased_member_leaves_no_personal_string_behind(
+    client: AsyncTestClient, actors: Actors, database_url: URL
+) -> None:
+    owner = actors.owner
+    await member_with_history(client, actors)
+    # Vault rows too: a recovery key, an export, a grant and its receipt, a partner's read in the access log.
+    ok(await client.post("/api/v1/me/vault/recovery-key", headers=owner.headers), 201)
+    await export(client, owner)
+    await matrix_setups.owners_grant(client, actors)
+    personal = [
+        owner.email,
+        "Owner Member",
+        "Camille Martin",
+        "camille@example.org",
+        "+33 6 12 34 56 78",
+        "Je conçois des API pour des coopératives",
+        "Développeuse Python et PostgreSQL",
+        "git.example.org/camille",
+        "Disponible et motivée.",
+        "Travail soigné, sur la base de données.",
+        "Client clair et réactif.",
+    ]
+
+    confirm = "/api/v1/me/vault/erasure/confirmation"
+    wrong = await client.post(confirm, json={"password": "not my password"}, headers=owner.headers)
+    assert assert_problem(wrong)["type"] == "urn:coop:problem:reauthentication-failed"
+    confirmation = ok(await client.post(confirm, json={"password": TEST_PASSWORD}, headers=owner.headers), 201)
+    forged = confirmation["confirmation"][:-6] + "AAAAAA"
+    refused = await client.post("/api/v1/me/vault/erasure", json={"confirmation": forged}, headers=owner.headers)
+    assert assert_problem(refused)["type"] == "urn:coop:problem:reauthentication-failed"
+    certificate = ok(
+        await client.post(
+            "/api/v1/me/vault/erasure", json={"confirmation": confirmation["confirmation"]}, headers=owner.headers
+        )
+    )["certificate"]
+
+    assert certificate["subject"] == f"urn:uuid:{owner.account_id}"
+    destroyed = {entry["where"] for entry in certificate["destroyed"]}
+    assert {"account", "member_profile", "application", "review", "vault_member_key", "vault_grant"} <= destroyed
+    kept = certificate["kept"]
+    engagements = next(entry for entry in kept if "engagements" in entry["what"])
+    assert engagements["until"] >= (datetime.now(UTC) + timedelta(days=365 * 10 - 2)).date().isoformat()
+    assert "L123-22" in engagements["why"] and engagements["form"] == "pseudonymous"
+    assert certificate["proof"].count(".") == 2
+
+    # Signed out everywhere, and the address no longer opens anything.
+    assert (await client.get("/api/v1/me", headers=owner.headers)).status_code == 401
+    signed_in = await client.post("/api/v1/auth/sign-in", json={"email": owner.email, "password": TEST_PASSWORD})
+    assert signed_in.status_code == 401
+
+    dump = await asyncio.to_thread(
+        subprocess.run,
+        [pg_dump_binary(), "--no-owner", "--dbname", asyncpg_dsn(database_url)],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    assert b"Erased member" in dump.stdout and b"[erased]" in dump.stdout, "the dump must hold the scrubbed rows"
+    for value in personal:
+        assert value.encode() not in dump.stdout, f"pg_dump still holds {value!r}"
+
+    # The raw relation files, once VACUUM FULL has rewritten every table (ANALYZE refreshing the statistics,
+    # which hold sampled values) and CHECKPOINT has flushed them.
+    # VACUUM FULL keeps an old row version while any transaction on the server may still see it (another
+    # database's writer holds the horizon too), so it is retried until they have ended.
+    db = await connect(database_url)
+    try:
+        data_directory = Path(await db.fetchval("show data_directory"))
+        folder = (
+            data_directory
+            / "base"
+            / str(await db.fetchval("select oid from pg_database where datname = current_database()"))
+        )
+        if not folder.is_dir() or not os.access(folder, os.R_OK | os.X_OK):
+            pytest.skip(
+                f"the server's data directory ({folder}) is not readable here: pg_dump was checked, not the files"
+            )
+        holders: dict[str, list[str]] = {}
+        tables = ", ".join(
+            f'public."{row["tablename"]}"'
+            for row in await db.fetch("select tablename from pg_tables where schemaname = 'public'")
+        )
+        for _ in range(30):
+            # The application's tables, then the statistics ANALYZE just rewrote (the other catalogs hold
+            # no row data; rewriting them all would only cost time).
+            await db.execute("vacuum (full, analyze) " + tables)
+            await db.execute("vacuum full pg_statistic")
+            await db.execute("checkpoint")
+            relations = {
+                str(row["filenode"]): row["relname"]
+                for row in await db.fetch(
+                    "select pg_relation_filenode(oid) as filenode, relname from pg_class"
+                    " where pg_relation_filenode(oid) > 0"
+                )
+            }
+            files = [path for path in folder.iterdir() if path.is_file()]
+            assert len(files) > 50, "these must be the database's relation files"
+            contents = {path.name: path.read_bytes() for path in files}
+            holders = {
+                value: [
+                    relations.get(name.split(".")[0].split("_")[0], name)
+                    for name, data in contents.items()
+                    if value.encode() in data
+                ]
+                for value in personal
+            }
+            holders = {value: where for value, where in holders.items() if where}
+            if not holders:
+                break
+            await asyncio.sleep(1)
+    finally:
+        await db.close()
+    assert not holders, f"relation files still hold personal strings: {holders}"

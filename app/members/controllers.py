@@ -14,7 +14,17 @@ from litestar.status_codes import HTTP_200_OK
 from app.accounts.guards import admin_only, admitted_member
 from app.core.errors import InvalidInput
 from app.core.problems import problems
-from app.core.schemas import SINGLE_LINE, Limit, Offset, Page
+from app.core.schemas import (
+    CurrencyFilter,
+    Limit,
+    Money,
+    Offset,
+    Page,
+    SearchText,
+    ShortFilter,
+    SkillFilters,
+    WorkModes,
+)
 from app.members.guards import admitted_member_or_admin
 from app.members.location import distance_band
 from app.members.schemas import (
@@ -35,20 +45,6 @@ from app.members.schemas import (
 )
 from app.members.service import MemberService, ProfileSearch, ProfileView
 from app.models import Account, Skill, SkillStatus
-
-SearchText = Annotated[
-    str | None, QueryParameter(min_length=1, max_length=200, pattern=SINGLE_LINE, description="Full text, FR or EN")
-]
-ShortFilter = Annotated[str | None, QueryParameter(min_length=1, max_length=120, pattern=SINGLE_LINE)]
-Money = Annotated[int | None, QueryParameter(ge=0, le=100_000_000, description="Integer minor units")]
-CurrencyFilter = Annotated[str | None, QueryParameter(pattern=r"^[A-Z]{3}$")]
-SkillFilters = Annotated[
-    list[Annotated[str, QueryParameter(max_length=130)]] | None,
-    QueryParameter(
-        max_items=10, description="`slug` or `slug:min_level` (a name or alias works too); repeat for several"
-    ),
-]
-WorkModes = Annotated[list[Literal["on_site", "remote", "hybrid"]] | None, QueryParameter(max_items=3)]
 
 
 def skill_out(skill: Skill) -> SkillOut:

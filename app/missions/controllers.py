@@ -14,8 +14,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from app.accounts.guards import admin_only, admitted_member, signed_in
 from app.core.problems import problems
-from app.core.schemas import Limit, Offset, Page
-from app.members.controllers import SearchText, ShortFilter, SkillFilters, WorkModes
+from app.core.schemas import Limit, Offset, Page, SearchText, ShortFilter, SkillFilters, WorkModes
 from app.members.guards import client_or_admitted_member
 from app.members.location import distance_band
 from app.missions.matching import Score

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +54,8 @@ class Actor:
 
 
 def unique_email(prefix: str) -> str:
-    return f"{prefix}.{next(_counter)}@example.org"
+    # Unique across every copy of this module (pytest may load it both as a conftest and by import).
+    return f"{prefix}.{next(_counter)}.{uuid.uuid4().hex[:8]}@example.org"
 
 
 async def register(client: AsyncTestClient, *, role: str = "member", name: str = "Alex Test", **extra: Any) -> Actor:

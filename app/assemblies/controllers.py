@@ -331,8 +331,8 @@ class AssembliesController(Controller):
         bureau = assembly.bureau or {}
         return BureauOut(
             assembly_id=assembly.id,
-            trustees=[uuid.UUID(t) for t in bureau["trustees"]],
-            threshold=bureau["threshold"],
+            trustees=[uuid.UUID(t) for t in bureau.get("trustees", [])],
+            threshold=bureau.get("threshold"),
         )
 
     @post(

@@ -301,14 +301,14 @@ class BureauInput(Input):
     """The scrutineers who share the election key of the assembly's secret votes: any `threshold` of
     them, together, can count; fewer cannot, and neither can the server."""
 
-    trustees: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=20)]
+    trustees: Annotated[list[uuid.UUID], msgspec.Meta(max_length=20)]  # none: the server holds the key
     threshold: Annotated[int, msgspec.Meta(ge=1, le=20)]
 
 
 class BureauOut(msgspec.Struct, kw_only=True):
     assembly_id: uuid.UUID
     trustees: list[uuid.UUID]
-    threshold: int
+    threshold: int | None
 
 
 class KeyShareOut(msgspec.Struct, kw_only=True):
@@ -323,7 +323,7 @@ class KeyShareOut(msgspec.Struct, kw_only=True):
 
 
 class CountInput(Input):
-    shares: Annotated[list[ShareText], msgspec.Meta(min_length=1, max_length=20)]
+    shares: Annotated[list[ShareText], msgspec.Meta(max_length=20)]
 
 
 class ProposalOut(msgspec.Struct, kw_only=True):

@@ -80,6 +80,11 @@ class KeyCustodyRules(ServiceBase):
         assembly = await self.visible_assembly(account, assembly_id, lock=True)
         if assembly.state not in ("planned", "convened"):
             raise Conflict(f"The assembly is {assembly.state}: its bureau is named before the vote opens.")
+        if not trustees:  # no bureau: the assembly's secret votes fall back to the server-held key
+            assembly.bureau = None
+            await self.repository.add(assembly)
+            self._audit("assembly.bureau", actor_id=account.id, assembly_id=assembly.id, data={"trustees": []})
+            return assembly
         if len(set(trustees)) != len(trustees):
             raise InvalidInput.field("trustees", "names the same person twice")
         if threshold > len(trustees):

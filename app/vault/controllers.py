@@ -18,6 +18,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from app.accounts.guards import admin_only, member_or_admin
 from app.core.errors import PROBLEM_BASE, AppError, problem_response
 from app.core.problems import problems
+from app.core.request_checks import ACCEPTS_FORM
 from app.core.schemas import Limit, Offset, Page
 from app.models import (
     Account,
@@ -225,6 +226,7 @@ class VaultImportsController(Controller):
         "/imports",
         status_code=HTTP_201_CREATED,
         request_max_body_size=None,
+        opt={ACCEPTS_FORM: True},  # the body is the zip archive itself, not JSON
         summary="Move in with an archive exported by another cooperative",
         description=(
             "The body is the archive itself (`Content-Type: application/zip`), with the header "
@@ -463,6 +465,7 @@ class PartnerController(Controller):
     @post(
         "/oauth/token",
         status_code=HTTP_200_OK,
+        opt={ACCEPTS_FORM: True},  # RFC 6749: form-encoded
         summary="OAuth 2.0 client-credentials token for a partner (RFC 6749 section 4.4)",
         description=(
             "Form-encoded (`grant_type=client_credentials`, optional `scope` and `resource`="

@@ -10,7 +10,7 @@ from __future__ import annotations
 from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from app.accounts.repository import AccountRepository
+from app.accounts.repository import active_account_for_session
 from app.web.i18n import LOCALE_COOKIE, choose_locale, current_locale
 from app.web.session_cookie import COOKIE_NAME, SessionCookies
 
@@ -45,8 +45,9 @@ class WebContextMiddleware:
         session = cookies.decode(connection.cookies.get(COOKIE_NAME))
         if session is None:
             return
-        async with connection.app.state.database.read_session() as db:
-            account = await AccountRepository(db).active_account_for_session(session.account_id, session.session_id)
+        account = await active_account_for_session(
+            connection.app.state.database, session.account_id, session.session_id
+        )
         if account is not None:
             scope["user"] = account
             scope["auth"] = session

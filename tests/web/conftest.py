@@ -88,7 +88,7 @@ class Server:
         if role == "client":
             body["organisation"] = {
                 "legal_name": "Régie de quartier",
-                "registration_number": "RCS Lyon 123 456 789",
+                "registration_number": "RCS Lyon 732 829 320",
                 "billing_address": "1 place Sathonay, Lyon",
             }
         created = self.api("POST", "/api/v1/auth/register", json=body)

@@ -153,7 +153,12 @@ def test_two_seat_mission_staffed_delivered_and_reviewed(server: Server, people:
 def _assembly(server: Server) -> tuple[str, str, str]:
     admin = server.token(server.admin_email)
     soon = lambda **delta: (datetime.now(UTC) + timedelta(**delta)).isoformat()  # noqa: E731
-    statutes = server.api("PUT", "/api/v1/statutes", admin, json={"preset": "scop_sarl", "chair_may_close_early": True})
+    statutes = server.api(
+        "PUT",
+        "/api/v1/statutes",
+        admin,
+        json={"preset": "scop_sarl", "chair_may_close_early": True, "chair_may_open_early": True},
+    )
     assert statutes.status_code == 200, statutes.text
     assembly = server.api(
         "POST",

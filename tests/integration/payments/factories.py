@@ -45,6 +45,7 @@ async def customer(session: AsyncSession) -> Account:
         display_name="Client",
         role="client",
         client_organisation_id=organisation.id,
+        email_verified_at=datetime.now(UTC),  # publishing a mission needs a verified address
     )
     session.add(account)
     await session.flush()

@@ -123,7 +123,8 @@ def example(document: dict[str, Any], name: str, schema: dict[str, Any]) -> Any:
         return formats[schema["format"]]()
     if "email" in name:
         return unique_email("hostile")
-    candidates = ["Valid text", "ValidToken_0123456789abcdefABCDEF", "x", "A1"]
+    # The last: a base64url 32-byte key (a scrutineer's X25519 public key).
+    candidates = ["Valid text", "ValidToken_0123456789abcdefABCDEF", "x", "A1", "A" * 43]
     if isinstance(schema.get("default"), str):  # a documented default fits its own pattern (e.g. "EUR")
         candidates.insert(0, schema["default"])
     if "password" in name:

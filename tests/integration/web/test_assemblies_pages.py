@@ -28,7 +28,9 @@ async def planned_in_the_browser(client: AsyncTestClient, actors: Actors, admin:
     """The chair plans the assembly and its first resolution in the web pages; the ranked item by API."""
     admin_headers = actors.admin.headers
     statutes = await client.put(
-        "/api/v1/statutes", json={"preset": "scop_sarl", "chair_may_close_early": True}, headers=admin_headers
+        "/api/v1/statutes",
+        json={"preset": "scop_sarl", "chair_may_close_early": True, "chair_may_open_early": True},
+        headers=admin_headers,
     )
     assert statutes.status_code == 200, statutes.text
     assert (await admin.get("/assemblies/new")).status_code == 200

@@ -22,6 +22,8 @@ import governance
 from tests.web.conftest import Server
 from tests.web.pages import check_accessibility, mailed_link, sign_in, submit, visit
 
+DEMO_STATUTES = {"preset": "scop_sarl", "chair_may_close_early": True, "chair_may_open_early": True}
+
 
 @pytest.fixture
 def people(browser: Browser, server: Server) -> Iterator[Callable[[str], Page]]:
@@ -157,7 +159,7 @@ def _assembly(server: Server) -> tuple[str, str, str]:
         "PUT",
         "/api/v1/statutes",
         admin,
-        json={"preset": "scop_sarl", "chair_may_close_early": True, "chair_may_open_early": True},
+        json=DEMO_STATUTES,
     )
     assert statutes.status_code == 200, statutes.text
     assembly = server.api(

@@ -17,6 +17,8 @@ from tests.integration.conftest import Actors
 from tests.integration.web.conftest import Browsers
 from tests.integration.web.helpers import Browser
 
+DEMO_STATUTES = {"preset": "scop_sarl", "chair_may_close_early": True, "chair_may_open_early": True}
+
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
@@ -29,7 +31,7 @@ async def planned_in_the_browser(client: AsyncTestClient, actors: Actors, admin:
     admin_headers = actors.admin.headers
     statutes = await client.put(
         "/api/v1/statutes",
-        json={"preset": "scop_sarl", "chair_may_close_early": True, "chair_may_open_early": True},
+        json=DEMO_STATUTES,
         headers=admin_headers,
     )
     assert statutes.status_code == 200, statutes.text

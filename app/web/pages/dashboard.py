@@ -74,7 +74,7 @@ class DashboardPages(Controller):
         if admitted:
             try:
                 profile = (await members.own_profile(current_account)).profile
-                matches = await missions.matches_for_member(current_account, 5)
+                matches, _ = await missions.matches_for_member(current_account, 5)
             except NotFound:
                 profile = None
         mine, _, _ = await missions.mine(current_account, 20, 0)

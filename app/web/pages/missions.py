@@ -157,7 +157,7 @@ class MissionPages(Controller):
         mission = await missions.visible(viewer, mission_id)
         view = await missions.view(viewer, mission)
         manager = viewer is not None and (viewer.id == mission.owner_id or viewer.role == Role.ADMIN)
-        applications = await missions.applications(viewer, mission_id) if viewer is not None else []
+        applications = (await missions.applications(viewer, mission_id, 100, 0))[0] if viewer is not None else []
         people_ids = {a.member_id for a in applications} | {e.member_id for e in view.engagements or []}
         people = {pid: await _name(members, viewer, pid) for pid in people_ids}
         engaged = {e.member_id for e in view.engagements or []}
@@ -177,8 +177,8 @@ class MissionPages(Controller):
             "next_states": sorted(TRANSITIONS[mission.status]) if manager else [],
             "applications": applications,
             "people": people,
-            "questions": await missions.questions(viewer, mission_id),
-            "reviews": await missions.mission_reviews(viewer, mission_id),
+            "questions": (await missions.questions(viewer, mission_id, 100, 0))[0],
+            "reviews": [review for review, _ in (await missions.mission_reviews(viewer, mission_id, 100, 0))[0]],
             "reviewable": reviewable,
             "values": {},
         }

@@ -178,7 +178,7 @@ class MissionPages(Controller):
             "applications": applications,
             "people": people,
             "questions": (await missions.questions(viewer, mission_id, 100, 0))[0],
-            "reviews": [review for review, _ in (await missions.mission_reviews(viewer, mission_id, 100, 0))[0]],
+            "reviews": (await missions.mission_reviews(viewer, mission_id, 100, 0))[0],
             "reviewable": reviewable,
             "values": {},
         }

@@ -41,6 +41,15 @@ class RefundResult:
 
 
 @dataclass(frozen=True)
+class Fee:
+    """What the provider kept on a charge: its balance transaction's fee, in the settlement currency."""
+
+    id: str  # the balance transaction (Stripe: txn_...), the fee's external reference
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True)
 class Event:
     id: str
     type: str
@@ -63,6 +72,10 @@ class Gateway(Protocol):
     ) -> Intent: ...
 
     async def retrieve_intent(self, intent_id: str) -> Intent: ...
+
+    async def charge_fee(self, intent_id: str) -> Fee | None:
+        """The fee on the PaymentIntent's charge; None while the charge has no balance transaction."""
+        ...
 
     async def refund(self, *, intent_id: str, amount_minor: int, idempotency_key: str) -> RefundResult: ...
 

@@ -159,6 +159,15 @@ def refund_postings(mission_id: uuid.UUID, member_id: uuid.UUID, part: Split, *,
     return balanced(postings)
 
 
+def dispute_reversal_postings(
+    mission_id: uuid.UUID, member_id: uuid.UUID, part: Split, *, released: bool
+) -> list[Posting]:
+    """A dispute the cooperative won: Stripe reinstates the money, and it goes where it would be had
+    there been no dispute: back to escrow while the milestone is held, otherwise to VAT, the
+    contribution and the member (a re-release, also when the milestone was released in between)."""
+    return [Posting(p.account, -p.amount_minor) for p in refund_postings(mission_id, member_id, part, released=released)]
+
+
 def fee_postings(fee_minor: int, account: str = PROCESSOR_FEES) -> list[Posting]:
     """A processor fee, or a dispute fee (`DISPUTE_FEES`), paid out of the treasury."""
     return balanced([Posting(account, fee_minor), Posting(TREASURY, -fee_minor)])

@@ -384,6 +384,18 @@ class PaymentsRepository:
         )
         return {row[0]: int(row[1]) for row in rows}
 
+    async def booked_amount(self, kind: str, external_ref: str) -> int:
+        """What a booked transaction took out of the treasury (0 when it was never booked)."""
+        taken = await self.session.scalar(
+            text(
+                "select -coalesce(sum(e.amount_minor), 0) from ledger_transaction t"
+                " join ledger_entry e on e.transaction_id = t.id join ledger_account a on a.id = e.account_id"
+                " where t.kind = :kind and t.external_ref = :ref and a.code = 'treasury'"
+            ),
+            {"kind": kind, "ref": external_ref},
+        )
+        return int(taken or 0)
+
     # -- the webhook inbox -------------------------------------------------------------------------
 
     async def store_event(self, event_id: str, type_: str, payload: dict[str, Any]) -> bool:

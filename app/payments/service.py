@@ -21,7 +21,7 @@ from app.core.errors import AppError, Conflict, Forbidden, InvalidInput, NotFoun
 from app.db.transaction import UnitOfWork
 from app.models import Account, Invoice, Milestone, Payment, Quote, Refund, Role, WebhookEvent
 from app.payments import facturx, invoicing, ledger
-from app.payments.gateway import Gateway, PaymentProviderError
+from app.payments.gateway import Fee, Gateway, PaymentProviderError
 from app.payments.repository import PaymentsRepository
 from app.payments.schemas import BuyerInput, QuoteInput
 from app.settings import Settings
@@ -31,6 +31,10 @@ log = structlog.get_logger(__name__)
 # Until the members vote a contribution, this one (in basis points) is in force.
 DEFAULT_CONTRIBUTION_BP = 1000
 DISPUTE_FEE_MINOR = 1500
+# Our own follow-up work in the webhook inbox: reading the processor fee of a payment once it is booked
+# (a network call to Stripe, retried by the inbox like any event, so a Stripe outage never holds up or
+# undoes the booking of the payment itself).
+FEE_EVENT_TYPE = "coop.processor_fee"
 STATUS_RANK = {"created": 0, "processing": 1, "failed": 2, "canceled": 2, "succeeded": 3}
 
 
@@ -487,6 +491,62 @@ class PaymentsService:
             )
         return True
 
+    async def book_dispute_won(self, payment: Payment, dispute_id: str) -> bool:
+        """Stripe reinstated the disputed money: a reversal of the dispute's transaction, once (keyed by
+        the dispute). The money goes where it would be without the dispute: back to escrow while the
+        milestone is held, otherwise to VAT, the contribution and the member, which is also the release
+        of that money when the milestone was released between the dispute and its outcome. The dispute
+        fee is not given back (Stripe keeps it). A dispute never booked (e.g. on a payment already
+        refunded in full) has nothing to reverse."""
+        amount = await self.repository.booked_amount("dispute", dispute_id)
+        if amount <= 0:
+            return False
+        if amount > payment.refunded_minor:  # cannot happen unless the journal was edited by hand
+            log.error("dispute reversal beyond what was taken", payment=str(payment.id), dispute=dispute_id)
+            return False
+        invoice, milestone, quote = await self._context(payment)
+        # What comes back to each part: in proportion to what refunds and disputes took from it (exactly
+        # what the dispute took when it was the only one).
+        back = ledger.share(_taken(payment), amount)
+        booked = await self.repository.book(
+            "dispute",
+            ledger.dispute_reversal_postings(
+                quote.mission_id, quote.member_id, back, released=milestone.released_at is not None
+            ),
+            external_ref=f"{dispute_id}:won",
+            memo=f"Dispute won on {invoice.reference}: reversed",
+            mission_id=quote.mission_id,
+            invoice_id=invoice.id,
+        )
+        if booked is None:
+            return False
+        payment.refunded_minor -= amount
+        payment.refunded_vat_minor -= back.vat_minor
+        payment.refunded_contribution_minor -= back.contribution_minor
+        payment.updated_at = datetime.now(UTC)
+        return True
+
+    async def book_processor_fee(self, payment: Payment, fee: Fee) -> bool:
+        """Stripe's fee on the payment, borne by the cooperative (an expense paid from the treasury, which
+        the contribution funds): the member's share is what the quote showed, never less a hidden fee.
+        Once per balance transaction. Stripe keeps it when the payment is refunded, so nothing reverses it."""
+        if fee.amount_minor <= 0:
+            return False
+        if fee.currency != payment.currency.upper():
+            log.warning("processor fee in another currency not booked", payment=str(payment.id), fee=fee.id)
+            return False
+        invoice = await self.repository.invoice(payment.invoice_id)
+        assert invoice is not None
+        booked = await self.repository.book(
+            "processor_fee",
+            ledger.fee_postings(fee.amount_minor),
+            external_ref=fee.id,
+            memo=f"Stripe fee on {invoice.reference}",
+            mission_id=invoice.mission_id,
+            invoice_id=invoice.id,
+        )
+        return booked is not None
+
     async def release(self, milestone: Milestone, quote: Quote) -> bool:
         """Escrow to the member (less the contribution) once the milestone is paid and accepted (or its
         silence period is over). Idempotent: keyed by the milestone."""
@@ -567,6 +627,13 @@ class PaymentsService:
                 return
             if kind == "payment_intent.succeeded":
                 await self.book_payment(payment, _created(event))
+                if obj.get("latest_charge") and payment.payment_intent_id:
+                    # The fee is read from Stripe later, by its own inbox entry (retried on its own).
+                    await self.repository.store_event(
+                        f"coop_fee_{payment.payment_intent_id}",
+                        FEE_EVENT_TYPE,
+                        {"data": {"object": {"payment_intent": payment.payment_intent_id}}},
+                    )
             elif kind in ("payment_intent.processing", "payment_intent.payment_failed", "payment_intent.canceled"):
                 target = {"payment_intent.processing": "processing"}.get(kind, "failed")
                 if kind == "payment_intent.canceled":
@@ -583,10 +650,27 @@ class PaymentsService:
                 if payment is not None:
                     await self.book_refund(payment, refund["id"], int(refund["amount"]))
             return
-        if kind == "charge.dispute.created":
+        if kind in ("charge.dispute.created", "charge.dispute.closed"):
             payment = await self._payment_for(obj, obj.get("payment_intent"))
-            if payment is not None:
+            if payment is None:
+                return
+            status = obj.get("status")
+            if kind == "charge.dispute.created" or status in ("won", "lost"):
+                # Also when the outcome arrives before the opening: the dispute is booked on the way.
                 await self.book_refund(payment, obj["id"], int(obj["amount"]), kind="dispute")
+            if kind == "charge.dispute.closed" and status == "won":
+                await self.book_dispute_won(payment, obj["id"])
+            return
+        if kind == FEE_EVENT_TYPE:
+            intent_id = str(obj.get("payment_intent") or "")
+            payment = await self.repository.payment_by_intent(intent_id)
+            if payment is None:
+                return
+            fee = await self._gateway().charge_fee(intent_id)  # a provider error fails the entry: retried
+            if fee is None:
+                log.info("no balance transaction yet: no processor fee booked", payment=str(payment.id))
+            else:
+                await self.book_processor_fee(payment, fee)
             return
         log.info("webhook event type not handled", type=kind)
 

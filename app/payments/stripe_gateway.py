@@ -13,7 +13,7 @@ from typing import Any
 
 import stripe
 
-from app.payments.gateway import Event, Intent, InvalidSignature, PaymentProviderError, RefundResult
+from app.payments.gateway import Event, Fee, Intent, InvalidSignature, PaymentProviderError, RefundResult
 
 API_VERSION = "2024-06-20"
 
@@ -64,6 +64,21 @@ class StripeGateway:
             return _intent(await self._client.v1.payment_intents.retrieve_async(intent_id))
         except stripe.StripeError as error:
             raise PaymentProviderError(_message(error)) from None
+
+    async def charge_fee(self, intent_id: str) -> Fee | None:
+        """Stripe reports its fee on the charge's balance transaction, not on the PaymentIntent nor in
+        the webhook (where `latest_charge` is a bare id): one read, expanded two levels."""
+        try:
+            intent = await self._client.v1.payment_intents.retrieve_async(
+                intent_id, params={"expand": ["latest_charge.balance_transaction"]}
+            )
+        except stripe.StripeError as error:
+            raise PaymentProviderError(_message(error)) from None
+        charge = getattr(intent, "latest_charge", None)
+        transaction = getattr(charge, "balance_transaction", None) if charge is not None else None
+        if transaction is None or isinstance(transaction, str):
+            return None  # not settled yet (e.g. SEPA debit still processing)
+        return Fee(id=transaction.id, amount_minor=int(transaction.fee or 0), currency=str(transaction.currency).upper())
 
     async def refund(self, *, intent_id: str, amount_minor: int, idempotency_key: str) -> RefundResult:
         try:

@@ -1,10 +1,11 @@
 """A stateful property test of the money: random payments (any VAT and contribution rate), partial
-and full refunds, disputes, acceptances, auto-releases, payout runs and returned transfers, each
+and full refunds, disputes lost and won (each outcome delivered twice), Stripe's processing fees,
+acceptances, auto-releases, payout runs and returned transfers, each
 through `PaymentsService`/`PayoutsService` in its own transaction on a real database. After every step:
 every transaction balances, the treasury holds exactly what came in less what went out, and no
 account but a member's is below zero (members may owe money back after a refund that followed a
-payout; the treasury, which refunded the client at once, is short of that and of the dispute fees at
-most). Bounded: a few examples of a few steps, so it runs in seconds."""
+payout; the treasury, which refunded the client at once, is short of that and of the dispute and
+processing fees at most). Bounded: a few examples of a few steps, so it runs in seconds."""
 
 from __future__ import annotations
 
@@ -15,7 +16,16 @@ from datetime import UTC, datetime, timedelta
 import hypothesis
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    initialize,
+    invariant,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
@@ -23,6 +33,7 @@ from app.db.engine import open_database
 from app.db.transaction import UnitOfWork
 from app.models import Account
 from app.payments import ledger
+from app.payments.gateway import Fee
 from app.payments.payouts import PayoutsService
 from app.payments.reports import ReportsService
 from app.payments.service import DISPUTE_FEE_MINOR, PaymentsService
@@ -45,6 +56,7 @@ def test_money_is_conserved_and_every_transaction_balances(database_url: URL, se
 
     class Money(RuleBasedStateMachine):
         payments = Bundle("payments")
+        disputes = Bundle("disputes")
 
         @initialize()
         def people(self) -> None:
@@ -94,27 +106,57 @@ def test_money_is_conserved_and_every_transaction_balances(database_url: URL, se
             self.expected_treasury += billed.amount_minor
             return billed
 
-        def _refund(self, billed, fraction: float, kind: str) -> None:  # type: ignore[no-untyped-def]
+        def _refund(self, billed, fraction: float, kind: str) -> str | None:  # type: ignore[no-untyped-def]
             async def work(session):  # type: ignore[no-untyped-def]
                 service = PaymentsService(UnitOfWork(session), settings)
                 payment = await service.repository.payment(billed.payment_id)
                 left = payment.amount_minor - payment.refunded_minor
                 amount = max(1, int(left * fraction)) if left else 0
                 if not amount:
-                    return 0
+                    return 0, None
                 reference = f"{'dp' if kind == 'dispute' else 're'}_{uuid.uuid4().hex[:20]}"
                 assert await service.book_refund(payment, reference, amount, kind=kind)
-                return amount + (DISPUTE_FEE_MINOR if kind == "dispute" else 0)
+                return amount + (DISPUTE_FEE_MINOR if kind == "dispute" else 0), reference
 
-            self.expected_treasury -= run(work)
+            taken, reference = run(work)
+            self.expected_treasury -= taken
+            return reference
 
         @rule(billed=payments, fraction=st.sampled_from([0.1, 0.5, 1.0]))
         def refund(self, billed, fraction: float) -> None:  # type: ignore[no-untyped-def]
             self._refund(billed, fraction, "refund")
 
-        @rule(billed=payments)
-        def dispute(self, billed) -> None:  # type: ignore[no-untyped-def]
-            self._refund(billed, 1.0, "dispute")
+        @rule(target=disputes, billed=payments)
+        def dispute(self, billed):  # type: ignore[no-untyped-def]
+            reference = self._refund(billed, 1.0, "dispute")
+            return multiple() if reference is None else multiple((billed, reference))
+
+        @rule(opened=consumes(disputes))
+        def win_dispute(self, opened) -> None:  # type: ignore[no-untyped-def]
+            """Stripe reinstates the money (the fee stays); a second delivery of the outcome books nothing."""
+            billed, reference = opened
+
+            async def work(session):  # type: ignore[no-untyped-def]
+                service = PaymentsService(UnitOfWork(session), settings)
+                payment = await service.repository.payment(billed.payment_id)
+                back = await service.repository.booked_amount("dispute", reference)
+                assert await service.book_dispute_won(payment, reference)
+                assert not await service.book_dispute_won(payment, reference)
+                return back
+
+            self.expected_treasury += run(work)
+
+        @rule(billed=payments, fee=st.integers(min_value=1, max_value=5_000))
+        def processor_fee(self, billed, fee: int) -> None:  # type: ignore[no-untyped-def]
+            """Stripe's fee on a payment, borne by the cooperative; booked once per balance transaction."""
+
+            async def work(session):  # type: ignore[no-untyped-def]
+                service = PaymentsService(UnitOfWork(session), settings)
+                payment = await service.repository.payment(billed.payment_id)
+                charged = Fee(id=f"txn_{billed.payment_id.hex[:20]}", amount_minor=fee, currency="EUR")
+                return fee if await service.book_processor_fee(payment, charged) else 0
+
+            self.expected_treasury -= run(work)
 
         @rule(billed=payments)
         def accept(self, billed) -> None:  # type: ignore[no-untyped-def]
@@ -163,8 +205,9 @@ def test_money_is_conserved_and_every_transaction_balances(database_url: URL, se
                         continue
                     if row.code == "treasury":
                         # The treasury can be short only of what members owe back (a refund after their
-                        # payout, paid to the client at once) and of the dispute fees the cooperative paid.
-                        fees = next((int(r.sum_minor) for r in balances if r.code == "dispute_fees"), 0)
+                        # payout, paid to the client at once) and of the dispute and processing fees the
+                        # cooperative paid.
+                        fees = sum(int(r.sum_minor) for r in balances if r.code in ("dispute_fees", "processor_fees"))
                         owed_back = sum(max(0, int(r.sum_minor)) for r in balances if r.code.startswith("member:"))
                         assert shown + fees + owed_back >= 0, (row.code, shown, fees, owed_back)
                     else:
@@ -176,8 +219,8 @@ def test_money_is_conserved_and_every_transaction_balances(database_url: URL, se
         run_state_machine_as_test(
             Money,
             settings=hypothesis.settings(
-                max_examples=8,
-                stateful_step_count=12,
+                max_examples=12,
+                stateful_step_count=16,
                 deadline=None,
                 database=None,
                 derandomize=True,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +14,9 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-secret-do-not-use-in-production"  # noqa: S105 - the marker production refuses
+# The Stripe placeholders development runs with (against localstripe); production refuses them too.
+DEVELOPMENT_STRIPE_API_KEY = "sk_test_development"
+DEVELOPMENT_STRIPE_WEBHOOK_SECRET = "whsec_development"  # noqa: S105 - the marker production refuses
 
 
 class Mode(StrEnum):
@@ -120,10 +125,10 @@ class Settings(BaseSettings):
     app_database_password: SecretStr | None = Field(default=None, validation_alias="COOP_APP_DATABASE_PASSWORD")
     # Payments (see docs/payments.md): Stripe (STRIPE_API_BASE points at localstripe in development and
     # tests), escrow auto-release, the background loop, and the cooperative's legal details as seller.
-    stripe_api_key: SecretStr = Field(default=SecretStr("sk_test_development"), validation_alias="STRIPE_API_KEY")
+    stripe_api_key: SecretStr = Field(default=SecretStr(DEVELOPMENT_STRIPE_API_KEY), validation_alias="STRIPE_API_KEY")
     stripe_api_base: str | None = Field(default=None, validation_alias="STRIPE_API_BASE")
     stripe_webhook_secret: SecretStr = Field(
-        default=SecretStr("whsec_development"), validation_alias="STRIPE_WEBHOOK_SECRET"
+        default=SecretStr(DEVELOPMENT_STRIPE_WEBHOOK_SECRET), validation_alias="STRIPE_WEBHOOK_SECRET"
     )
     escrow_release_days: int = Field(default=14, ge=0, le=365, validation_alias="COOP_ESCROW_RELEASE_DAYS")
     payments_tick_seconds: float = Field(default=1.0, gt=0, le=3600, validation_alias="COOP_PAYMENTS_TICK_SECONDS")
@@ -181,9 +186,33 @@ class Settings(BaseSettings):
             problems.append("COOP_PUBLIC_BASE_URL must be an https:// URL")
         if not self.smtp_host:
             problems.append("SMTP_HOST must be set so that verification and reset mails are delivered")
+        problems.extend(self._payments_problems())
         if problems:
             raise InsecureSettingsError("refusing to start in production mode: " + "; ".join(problems))
         return self
+
+    def _payments_problems(self) -> list[str]:
+        """Production collects real money and keeps members' IBANs: no development placeholder, and a
+        real encryption key (the development one is derived from COOP_SECRET_KEY)."""
+        problems = []
+        if self.stripe_api_key.get_secret_value() in ("", DEVELOPMENT_STRIPE_API_KEY):
+            problems.append("STRIPE_API_KEY must be the cooperative's Stripe secret key, not the development one")
+        if self.stripe_webhook_secret.get_secret_value() in ("", DEVELOPMENT_STRIPE_WEBHOOK_SECRET):
+            problems.append(
+                "STRIPE_WEBHOOK_SECRET must be the webhook endpoint's signing secret (whsec_...),"
+                " not the development one"
+            )
+        key = self.payments_encryption_key
+        if key is None:
+            problems.append("COOP_PAYMENTS_KEY must be set to 32 random bytes, base64 (it encrypts members' IBANs)")
+        else:
+            try:
+                length = len(base64.b64decode(key.get_secret_value(), validate=True))
+            except binascii.Error:
+                length = -1
+            if length != 32:
+                problems.append("COOP_PAYMENTS_KEY must be 32 bytes, base64-encoded")
+        return problems
 
     @property
     def is_development(self) -> bool:

@@ -165,7 +165,8 @@ def dispute_reversal_postings(
     """A dispute the cooperative won: Stripe reinstates the money, and it goes where it would be had
     there been no dispute: back to escrow while the milestone is held, otherwise to VAT, the
     contribution and the member (a re-release, also when the milestone was released in between)."""
-    return [Posting(p.account, -p.amount_minor) for p in refund_postings(mission_id, member_id, part, released=released)]
+    refund = refund_postings(mission_id, member_id, part, released=released)
+    return [Posting(p.account, -p.amount_minor) for p in refund]
 
 
 def fee_postings(fee_minor: int, account: str = PROCESSOR_FEES) -> list[Posting]:

@@ -78,7 +78,8 @@ class StripeGateway:
         transaction = getattr(charge, "balance_transaction", None) if charge is not None else None
         if transaction is None or isinstance(transaction, str):
             return None  # not settled yet (e.g. SEPA debit still processing)
-        return Fee(id=transaction.id, amount_minor=int(transaction.fee or 0), currency=str(transaction.currency).upper())
+        currency = str(transaction.currency).upper()
+        return Fee(id=transaction.id, amount_minor=int(transaction.fee or 0), currency=currency)
 
     async def refund(self, *, intent_id: str, amount_minor: int, idempotency_key: str) -> RefundResult:
         try:

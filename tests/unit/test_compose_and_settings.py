@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,11 @@ from app.cli import cli
 from app.settings import DEVELOPMENT_SECRET, InsecureSettingsError, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+PAYMENTS_SECRETS = {
+    "STRIPE_API_KEY": "sk_live_example",
+    "STRIPE_WEBHOOK_SECRET": "whsec_example",
+    "COOP_PAYMENTS_KEY": base64.b64encode(bytes(range(32))).decode(),
+}
 
 
 def _compose() -> dict:
@@ -79,8 +85,32 @@ def test_production_starts_with_real_secrets() -> None:
         COOP_JWT_PRIVATE_KEYS=generate_private_key_pem() + generate_private_key_pem(),
         COOP_PUBLIC_BASE_URL="https://coop.example.org",
         smtp_host="smtp.example.org",
+        **PAYMENTS_SECRETS,
     )
     assert len(settings.jwt_private_keys) == 2
+
+
+def test_production_refuses_development_stripe_secrets_and_no_iban_key() -> None:
+    from app.accounts.tokens import generate_private_key_pem
+
+    good = {
+        "COOP_MODE": "production",
+        "database_url": "postgresql://db/coop",
+        "COOP_SECRET_KEY": "x" * 40,
+        "COOP_JWT_PRIVATE_KEYS": generate_private_key_pem(),
+        "COOP_PUBLIC_BASE_URL": "https://coop.example.org",
+        "smtp_host": "smtp.example.org",
+    }
+    with pytest.raises(InsecureSettingsError) as refused:
+        Settings(**good)  # the development Stripe placeholders, no COOP_PAYMENTS_KEY
+    message = str(refused.value)
+    for name in ("STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "COOP_PAYMENTS_KEY"):
+        assert name in message
+    assert "COOP_SECRET_KEY" not in message  # only what is wrong is named
+    with pytest.raises(InsecureSettingsError, match="COOP_PAYMENTS_KEY must be 32 bytes"):
+        Settings(**good, **{**PAYMENTS_SECRETS, "COOP_PAYMENTS_KEY": base64.b64encode(b"short").decode()})
+    # Development keeps its placeholders (localstripe accepts any key).
+    assert Settings().stripe_webhook_secret.get_secret_value() == "whsec_development"
 
 
 def test_cli_refuses_to_run_in_production_with_development_secrets(tmp_path: Path) -> None:
@@ -94,3 +124,31 @@ def test_cli_refuses_to_run_in_production_with_development_secrets(tmp_path: Pat
     )
     assert result.returncode != 0
     assert "refusing to start in production mode" in result.stderr
+
+
+def test_cli_names_the_missing_payments_secrets(tmp_path: Path) -> None:
+    from app.accounts.tokens import generate_private_key_pem
+
+    production = {
+        "COOP_MODE": "production",
+        "COOP_DATA_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": "postgresql://db/coop",
+        "COOP_SECRET_KEY": "x" * 40,
+        "COOP_JWT_PRIVATE_KEYS": generate_private_key_pem(),
+        "COOP_PUBLIC_BASE_URL": "https://coop.example.org",
+        "SMTP_HOST": "smtp.example.org",
+        "STRIPE_API_KEY": "sk_live_example",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "migrate"],
+        env=production,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    said = " ".join((result.stdout + result.stderr).split())
+    assert "refusing to start in production mode" in said
+    assert "STRIPE_WEBHOOK_SECRET" in said and "COOP_PAYMENTS_KEY" in said and "STRIPE_API_KEY" not in said

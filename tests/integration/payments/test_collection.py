@@ -117,6 +117,18 @@ async def test_pay_release_refund_and_reconcile(stripe_settings: Settings, datab
                 sum(balances[a] for a in ("escrow", "vat_payable", "contributions", "members")) == balances["treasury"]
             )
 
+            # localstripe's balance transactions report no fee (`fee: 0`): the fee is read, nothing is
+            # booked (test_processor_fees.py books one from a recorded Stripe answer).
+            assert "processor_fees" not in balances or balances["processor_fees"] == 0
+            inbox = await asyncpg.connect(asyncpg_dsn(database_url))
+            try:
+                fee_read = await inbox.fetchrow(
+                    "select processed_at, last_error from webhook_event where type = 'coop.processor_fee'"
+                )
+            finally:
+                await inbox.close()
+            assert fee_read is not None and fee_read["processed_at"] is not None and fee_read["last_error"] is None
+
             fec = await client.get("/api/v1/payments/ledger/fec", headers=admin.headers)
             rows = fec.text.rstrip("\r\n").split("\r\n")
             assert len(rows[0].split("\t")) == 18 and rows[0].startswith("JournalCode\tJournalLib\tEcritureNum")

@@ -103,9 +103,8 @@ async def test_won_dispute_after_release_in_between_pays_the_member(
     milestone = quote["milestones"][0]["id"]
     await client.post(f"/api/v1/payments/milestones/{milestone}/deliver", headers=actors.owner.headers)
     _, intent = await _invoice_and_intent(client, actors, milestone)
-    await _deliver(
-        client, [_succeeded(intent), signed_event("charge.dispute.created", _dispute("dp_mid", intent, "under_review"))], 2, 3
-    )
+    opened = signed_event("charge.dispute.created", _dispute("dp_mid", intent, "under_review"))
+    await _deliver(client, [_succeeded(intent), opened], 2, seed=3)
     await _drain(database_url)
     assert (await _balances(client, actors))["escrow"] == 0  # all of it went back to the client
 
@@ -152,7 +151,8 @@ async def test_won_dispute_after_release_restores_the_member_and_a_lost_one_stay
         accepted = await client.post(f"/api/v1/payments/milestones/{milestone}/accept", headers=actors.client.headers)
         assert accepted.status_code == 200, accepted.text
     both = MEMBER_SHARE + 90000
-    assert (await client.get("/api/v1/payments/ledger/mine", headers=actors.owner.headers)).json()["balance_minor"] == both
+    mine = (await client.get("/api/v1/payments/ledger/mine", headers=actors.owner.headers)).json()
+    assert mine["balance_minor"] == both
 
     lost = {**_dispute("dp_lost", intent_lost, "lost"), "amount": lost_amount}
     events = [

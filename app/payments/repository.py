@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import DateTime, bindparam, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -108,35 +108,34 @@ class PaymentsRepository:
         invoice_id: uuid.UUID | None = None,
         occurred_at: datetime | None = None,
     ) -> uuid.UUID | None:
-        """Book a transaction once: None when (kind, external_ref) was already booked."""
-        values: dict[str, Any] = {
-            "id": uuid.uuid4(),
-            "kind": kind,
-            "external_ref": external_ref,
-            "memo": memo[:500],
-            "mission_id": mission_id,
-            "invoice_id": invoice_id,
-        }
-        if occurred_at is not None:
-            values["occurred_at"] = occurred_at
-        statement = insert(LedgerTransaction).values(**values)
-        if external_ref is not None:
-            statement = statement.on_conflict_do_nothing(
-                index_elements=["kind", "external_ref"], index_where=text("external_ref is not null")
-            )
-        transaction_id = await self.session.scalar(statement.returning(LedgerTransaction.id))
-        if transaction_id is None:
-            return None
-        rows = [
+        """Book a transaction once: None when (kind, external_ref) was already booked. The transaction and
+        its entries are written by one statement (the entries only if the transaction was inserted)."""
+        accounts = [await self.account_id(p.account) for p in postings]
+        booked = await self.session.scalar(
+            text(
+                "with booked as (insert into ledger_transaction"
+                " (id, kind, external_ref, memo, mission_id, invoice_id, occurred_at)"
+                " values (:id, :kind, :external_ref, :memo, :mission_id, :invoice_id, coalesce(:occurred_at, now()))"
+                # A null reference never conflicts (the unique index is partial): such rows always book.
+                " on conflict (kind, external_ref) where external_ref is not null do nothing returning id)"
+                " insert into ledger_entry (transaction_id, account_id, amount_minor)"
+                " select booked.id, entry.account_id, entry.amount_minor from booked,"
+                " unnest(cast(:accounts as uuid[]), cast(:amounts as bigint[])) as entry(account_id, amount_minor)"
+                " returning transaction_id"
+            ).bindparams(bindparam("occurred_at", type_=DateTime(timezone=True))),
             {
-                "transaction_id": transaction_id,
-                "account_id": await self.account_id(p.account),
-                "amount_minor": p.amount_minor,
-            }
-            for p in postings
-        ]
-        await self.session.execute(insert(LedgerEntry).values(rows))
-        return transaction_id
+                "id": uuid.uuid4(),
+                "kind": kind,
+                "external_ref": external_ref,
+                "memo": memo[:500],
+                "mission_id": mission_id,
+                "invoice_id": invoice_id,
+                "occurred_at": occurred_at,
+                "accounts": accounts,
+                "amounts": [p.amount_minor for p in postings],
+            },
+        )
+        return booked
 
     async def is_booked(self, kind: str, external_ref: str) -> bool:
         found = await self.session.scalar(
@@ -286,6 +285,19 @@ class PaymentsRepository:
         row = (await self.session.execute(statement)).first()
         return None if row is None else (row[0], row[1])
 
+    async def invoice_context(self, invoice_id: uuid.UUID) -> tuple[Invoice, Milestone, Quote] | None:
+        """An invoice with its milestone (locked: bookings on one milestone queue) and quote, in one query."""
+        row = (
+            await self.session.execute(
+                select(Invoice, Milestone, Quote)
+                .join(Milestone, Milestone.id == Invoice.milestone_id)  # type: ignore[arg-type]
+                .join(Quote, Quote.id == Milestone.quote_id)  # type: ignore[arg-type]
+                .where(Invoice.id == invoice_id)
+                .with_for_update(of=Milestone)  # type: ignore[arg-type]
+            )
+        ).first()
+        return None if row is None else (row[0], row[1], row[2])
+
     async def due_for_release(self, delivered_before: datetime) -> list[uuid.UUID]:
         """Milestones delivered before the cut-off, never accepted, whose invoice is paid and still held."""
         rows = await self.session.execute(
@@ -418,6 +430,16 @@ class PaymentsRepository:
             .with_for_update(skip_locked=True)
         )
         return rows.all()
+
+    async def mark_processed(self, event_ids: list[str]) -> None:
+        """A batch applied whole: one statement marks it (its rows are locked by this transaction)."""
+        await self.session.execute(
+            text(
+                "update webhook_event set processed_at = now(), attempts = attempts + 1"
+                " where event_id = any(cast(:ids as text[]))"
+            ),
+            {"ids": event_ids},
+        )
 
     async def pending_events(self) -> int:
         return int(

@@ -427,11 +427,9 @@ class PaymentsService:
     # -- booking (from API answers and webhook events alike; each is idempotent) ----------------------
 
     async def _context(self, payment: Payment) -> tuple[Invoice, Milestone, Quote]:
-        invoice = await self.repository.invoice(payment.invoice_id)
-        assert invoice is not None
-        found = await self.repository.milestone(invoice.milestone_id, lock=True)
+        found = await self.repository.invoice_context(payment.invoice_id)
         assert found is not None
-        return invoice, found[0], found[1]
+        return found
 
     @staticmethod
     def _whole(payment: Payment, invoice: Invoice, quote: Quote) -> ledger.Split:
@@ -623,7 +621,7 @@ class PaymentsService:
         if kind.startswith("payment_intent."):
             payment = await self._payment_for(obj, obj.get("id"))
             if payment is None:
-                log.info("webhook for an unknown payment", event=event.event_id, type=kind)
+                log.info("webhook for an unknown payment", event_id=event.event_id, type=kind)
                 return
             if kind == "payment_intent.succeeded":
                 await self.book_payment(payment, _created(event))

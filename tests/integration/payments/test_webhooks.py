@@ -11,10 +11,17 @@ import time
 
 import asyncpg
 from litestar.testing import AsyncTestClient
+from sqlalchemy import text
 from sqlalchemy.engine import URL
 
+from app.db.engine import open_database
+from app.db.transaction import UnitOfWork
 from app.db.url import asyncpg_dsn
+from app.payments.background import PaymentsWorker
+from app.payments.service import PaymentsService
+from app.settings import Settings
 from tests.integration.conftest import Actors
+from tests.integration.payments import factories
 from tests.integration.payments.conftest import signed_event
 from tests.integration.payments.helpers import accepted_quote
 
@@ -138,3 +145,46 @@ async def test_silence_after_delivery_releases_escrow(
     assert mine["balance_minor"] == 135000  # 1,500.00 before tax less the 10 % contribution
     quote_now = (await client.get(f"/api/v1/payments/quotes/{quote['id']}", headers=actors.client.headers)).json()
     assert quote_now["milestones"][0]["released_at"] is not None and quote_now["milestones"][0]["status"] == "delivered"
+
+
+async def test_a_failing_event_leaves_the_rest_of_its_batch_applied(database_url: URL, settings: Settings) -> None:
+    """The worker applies a batch whole; when one event fails, the others still take effect once and
+    the failing one keeps its error for a retry. (The worker is driven here, without a server, so that
+    the events are certainly claimed in one batch.)"""
+    database = open_database(settings, database_url)
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            worker, customer = await factories.member(session), await factories.customer(session)
+            billed = [
+                await factories.billed_milestone(
+                    session, settings, worker=worker, client=customer, amount_ht_minor=1000
+                )
+                for _ in range(3)
+            ]
+            repository = PaymentsService(UnitOfWork(session), settings).repository
+            for item in billed:
+                body = {"id": item.intent_id, "object": "payment_intent", "status": "succeeded", "amount": 1200}
+                await repository.store_event(
+                    f"evt_ok_{item.payment_id.hex}", "payment_intent.succeeded", {"data": {"object": body}}
+                )
+            poison = {"id": "dp_bad", "object": "dispute", "payment_intent": billed[0].intent_id, "amount": "lots"}
+            await repository.store_event("evt_poison", "charge.dispute.created", {"data": {"object": poison}})
+
+        payments_worker = PaymentsWorker(database, settings, None)
+        assert await payments_worker.process_batch() == 4
+        assert await payments_worker.process_batch() == 1  # only the failing one is claimed again
+        async with database.sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    text("select event_id, attempts, processed_at is not null, last_error from webhook_event")
+                )
+            ).all()
+            state = {row[0]: row[1:] for row in rows}
+            assert state.pop("evt_poison")[:2] == (2, False)
+            assert all(value[:2] == (1, True) and value[2] is None for value in state.values()), state
+            kinds = dict(
+                (await session.execute(text("select kind, count(*) from ledger_transaction group by kind"))).all()
+            )
+            assert kinds == {"client_payment": 3}
+    finally:
+        await database.dispose()

@@ -121,8 +121,8 @@ class StripeGateway:
 
     def verify_event(self, raw_body: bytes, signature: str | None) -> Event:
         """Verify the signature on the raw body (never on re-encoded JSON), then read the event. Only the
-        signature check of the SDK is used: its event objects are built for a client calling back into
-        the API, and cost more than the rest of the acknowledgement; the JSON is read once, here."""
+        SDK's signature check is used: its event objects (built for calling back into the API) are not
+        needed here, and the JSON is read once."""
         try:
             stripe.WebhookSignature.verify_header(
                 raw_body, signature or "", self._webhook_secret, stripe.Webhook.DEFAULT_TOLERANCE

@@ -186,6 +186,8 @@ def _csv_cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, list):
         return " ".join(str(item) for item in value)
+    if isinstance(value, int | float):
+        return str(value)  # a negative amount is a number, not a formula
     text = str(value)
     # A cell a spreadsheet would run as a formula is quoted (the JSON file keeps the exact text).
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

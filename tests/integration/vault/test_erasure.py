@@ -16,11 +16,19 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import URL
 
 from app.db.url import asyncpg_dsn
+from app.settings import Settings
 from tests.conftest import TEST_PASSWORD
 from tests.integration.conftest import Actors
 from tests.integration.platform.conftest import assert_problem, connect
 from tests.integration.vault import matrix_setups
-from tests.integration.vault.helpers import export, member_with_history, ok
+from tests.integration.vault.helpers import (
+    MEMBER_IBAN,
+    MEMBER_IBAN_COMPACT,
+    export,
+    member_with_history,
+    ok,
+    paid_member,
+)
 
 
 def pg_dump_binary() -> str:
@@ -30,10 +38,12 @@ def pg_dump_binary() -> str:
 
 
 async def test_an_erased_member_leaves_no_personal_string_behind(
-    client: AsyncTestClient, actors: Actors, database_url: URL
+    client: AsyncTestClient, actors: Actors, database_url: URL, settings: Settings
 ) -> None:
     owner = actors.owner
     await member_with_history(client, actors)
+    # Paid once, to their IBAN (the holder's name is the profile's), in an approved SEPA run.
+    paid = await paid_member(client, actors, settings, database_url)
     # Vault rows too: a recovery key, an export, a grant and its receipt, a partner's read in the access log.
     ok(await client.post("/api/v1/me/vault/recovery-key", headers=owner.headers), 201)
     await export(client, owner)
@@ -50,6 +60,9 @@ async def test_an_erased_member_leaves_no_personal_string_behind(
         "Disponible et motivée.",
         "Travail soigné, sur la base de données.",
         "Client clair et réactif.",
+        MEMBER_IBAN,
+        MEMBER_IBAN_COMPACT,
+        "20041010050500013M02606",  # the IBAN's national part (a BBAN alone identifies the account too)
     ]
 
     confirm = "/api/v1/me/vault/erasure/confirmation"
@@ -73,6 +86,21 @@ async def test_an_erased_member_leaves_no_personal_string_behind(
     assert engagements["until"] >= (datetime.now(UTC) + timedelta(days=365 * 10 - 2)).date().isoformat()
     assert "L123-22" in engagements["why"] and engagements["form"] == "pseudonymous"
     assert certificate["proof"].count(".") == 2
+    assert {"member_bank_account", "payout_run"} <= destroyed
+    invoices = next(entry for entry in kept if "invoices" in entry["what"])
+    accounting = next(entry for entry in kept if "journal" in entry["what"])
+    for entry in (invoices, accounting):
+        assert "L123-22" in entry["why"] and "L102 B" in entry["why"] and entry["form"] == "pseudonymous"
+        assert entry["until"] == f"{datetime.now(UTC).year + 10}-12-31"
+    assert invoices["what"].startswith("2 invoices") and "1 payouts" in accounting["what"]
+
+    # The cooperative keeps its invoices and its copy of the SEPA file, naming no one.
+    sepa = await client.get(f"/api/v1/payments/payout-runs/{paid['run']['id']}/sepa", headers=actors.admin.headers)
+    assert sepa.status_code == 200, sepa.text
+    assert "<Nm>Erased member</Nm>" in sepa.text and "<IBAN>FR00ERASED2606</IBAN>" in sepa.text
+    first_invoice = f"/api/v1/payments/invoices/{paid['invoices'][0]['id']}"
+    invoice = ok(await client.get(first_invoice, headers=actors.admin.headers))
+    assert invoice["member_id"] == owner.account_id and invoice["total_ttc_minor"] == 180000
 
     # Signed out everywhere, and the address no longer opens anything.
     assert (await client.get("/api/v1/me", headers=owner.headers)).status_code == 401

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy.orm.attributes import set_committed_value
+
 from app.core.errors import Conflict, EmailNotVerified, Forbidden, InvalidInput, NotFound
+from app.core.sealing import MasterKeys, MemberKeyRing, is_sealed, open_text, seal_text
 from app.db.transaction import UnitOfWork
 from app.members.service import MemberService, listed_visibilities, sees_members_only
 from app.missions import matching
@@ -88,12 +91,24 @@ class MissionSearch:
     offset: int = 0
 
 
+APPLICATION_TABLE = "application"  # the associated data of a sealed message: its table and row id
+
+
 class MissionService:
-    def __init__(self, unit_of_work: UnitOfWork, notifications: NotificationService | None = None) -> None:
+    def __init__(
+        self,
+        unit_of_work: UnitOfWork,
+        notifications: NotificationService | None = None,
+        master_keys: MasterKeys | None = None,
+    ) -> None:
         self.repository = MissionRepository(unit_of_work.session)
         self.members = MemberService(unit_of_work)
         # None where nobody is to be mailed (the demo's fictitious addresses).
         self._notifications = notifications
+        # Applications' messages are sealed under their author's data key (crypto-shredded on erasure).
+        # Without the master keys (services built for demos and other features' internal calls, which
+        # never show a message) messages are written in clear and sealed ones are not opened.
+        self._keys = MemberKeyRing(unit_of_work.session, master_keys) if master_keys is not None else None
 
     async def _tell(self, account_id: uuid.UUID | None, event: Event, subject: str, body: str) -> None:
         if self._notifications is not None:
@@ -323,7 +338,13 @@ class MissionService:
         application = Application(
             mission_id=mission.id, seat_id=seat.id, member_id=member.id, message=message, proposed_day_rate_minor=rate
         )
+        if self._keys is not None:
+            key = await self._keys.key(member.id, create=True)
+            assert key is not None
+            application.message = seal_text(key, message, table=APPLICATION_TABLE, row_id=application.id)
         await self.repository.add(application)
+        # The caller sees the text; the database keeps the ciphertext (not marked changed: never written back).
+        set_committed_value(application, "message", message)
         await self._tell(
             mission.owner_id,
             Event.APPLICATION_RECEIVED,
@@ -338,12 +359,27 @@ class MissionService:
     ) -> tuple[Sequence[Application], int]:
         mission = await self.visible(viewer, mission_id)
         manager = viewer.id == mission.owner_id or is_admin(viewer)
-        return await self.repository.applications_page(mission.id, None if manager else viewer.id, limit, offset)
+        rows, total = await self.repository.applications_page(mission.id, None if manager else viewer.id, limit, offset)
+        await self._open_messages(rows)
+        return rows, total
 
     async def my_applications(
         self, member: Account, status: str | None, limit: int, offset: int
     ) -> tuple[list[tuple[Application, str]], int]:
-        return await self.repository.applications_of(member.id, status, limit, offset)
+        rows, total = await self.repository.applications_of(member.id, status, limit, offset)
+        await self._open_messages([application for application, _ in rows])
+        return rows, total
+
+    async def _open_messages(self, applications: Sequence[Application]) -> None:
+        """Opens sealed messages in place (as loaded values: the ORM never writes the plaintext back);
+        the message of a member whose key was destroyed reads `[erased]`."""
+        sealed = [a for a in applications if is_sealed(a.message)]
+        if not sealed or self._keys is None:
+            return
+        await self._keys.load({a.member_id for a in sealed})
+        for a in sealed:
+            text = open_text(self._keys.loaded(a.member_id), a.message, table=APPLICATION_TABLE, row_id=a.id)
+            set_committed_value(a, "message", text)
 
     async def my_engagements(
         self, member: Account, limit: int, offset: int
@@ -357,6 +393,7 @@ class MissionService:
         manager = viewer.id == mission.owner_id or is_admin(viewer)
         if application is None or not (manager or application.member_id == viewer.id):
             raise NotFound()
+        await self._open_messages([application])
         now = datetime.now(UTC)
         pending = (ApplicationStatus.SUBMITTED, ApplicationStatus.SHORTLISTED)
         if action == "withdraw":

@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 
 from app.core.errors import NotFound
+from app.core.sealing import open_text
 from app.db.transaction import UnitOfWork
 from app.members.service import MemberService, ProfileView
 from app.models import Account
@@ -32,7 +33,7 @@ from app.vault.archive import ArchiveWriter
 from app.vault.credentials import VC_CONTEXT, VaultSigner, canonical_json, iso
 from app.vault.crypto import DataKey, MasterKeys
 from app.vault.records import SECTIONS, Section
-from app.vault.repository import VaultRepository
+from app.vault.repository import SEALED_COLUMNS, VaultRepository
 
 ESCO = "https://esco.ec.europa.eu/"
 JSON_RESUME_SCHEMA = "https://raw.githubusercontent.com/jsonresume/resume-schema/v1.0.0/schema.json"
@@ -261,8 +262,19 @@ class ArchiveBuilder:
 
     async def _rows(self, section: Section) -> AsyncIterator[list[records.Strict]]:
         """Native rows, then imported history, as row structs, a batch at a time."""
+        sealed = SEALED_COLUMNS.get(section.name)
         async for batch in self.repository.stream_section(section.name, self.member_id):
-            yield [section.row(**dict(row)) for row in batch]
+            if sealed is None:
+                yield [section.row(**dict(row)) for row in batch]
+                continue
+            column, table = sealed
+            key = await self._key()
+            yield [
+                section.row(
+                    **{**row, column: open_text(key, row[column], table=table, row_id=row["id"])}  # type: ignore[arg-type]
+                )
+                for row in batch
+            ]
         if not section.importable:
             return
         key = await self._key()

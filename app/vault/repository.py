@@ -116,6 +116,9 @@ SECTION_SQL: dict[str, str] = {
         where l.account_id = :member order by l.at, l.id""",
 }
 
+# Section -> (column, table) of another feature's text sealed under the member's data key
+# (app.core.sealing; the row's id is the associated data): opened by the export.
+SEALED_COLUMNS: dict[str, tuple[str, str]] = {"applications": ("message", "application")}
 
 ERASED = "[erased]"
 

@@ -37,6 +37,17 @@ def pg_dump_binary() -> str:
     return str(bundled) if bundled.exists() else (shutil.which("pg_dump") or "pg_dump")
 
 
+async def pg_dump(database_url: URL) -> bytes:
+    dump = await asyncio.to_thread(
+        subprocess.run,
+        [pg_dump_binary(), "--no-owner", "--dbname", asyncpg_dsn(database_url)],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return dump.stdout
+
+
 async def test_an_erased_member_leaves_no_personal_string_behind(
     client: AsyncTestClient, actors: Actors, database_url: URL, settings: Settings
 ) -> None:
@@ -64,6 +75,13 @@ async def test_an_erased_member_leaves_no_personal_string_behind(
         MEMBER_IBAN_COMPACT,
         "20041010050500013M02606",  # the IBAN's national part (a BBAN alone identifies the account too)
     ]
+
+    # At rest, before any erasure, the application's message is ciphertext under the member's data key:
+    # readable through the API, absent from a dump (so a backup loses it when the key is destroyed).
+    mine = ok(await client.get("/api/v1/me/applications", headers=owner.headers))["items"]
+    assert "Disponible et motivée." in {item["application"]["message"] for item in mine}
+    before = await pg_dump(database_url)
+    assert b"Disponible et motiv" not in before and b"coop-sealed:1:" in before
 
     confirm = "/api/v1/me/vault/erasure/confirmation"
     wrong = await client.post(confirm, json={"password": "not my password"}, headers=owner.headers)
@@ -107,16 +125,10 @@ async def test_an_erased_member_leaves_no_personal_string_behind(
     signed_in = await client.post("/api/v1/auth/sign-in", json={"email": owner.email, "password": TEST_PASSWORD})
     assert signed_in.status_code == 401
 
-    dump = await asyncio.to_thread(
-        subprocess.run,
-        [pg_dump_binary(), "--no-owner", "--dbname", asyncpg_dsn(database_url)],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
-    assert b"Erased member" in dump.stdout and b"[erased]" in dump.stdout, "the dump must hold the scrubbed rows"
+    dump = await pg_dump(database_url)
+    assert b"Erased member" in dump and b"[erased]" in dump, "the dump must hold the scrubbed rows"
     for value in personal:
-        assert value.encode() not in dump.stdout, f"pg_dump still holds {value!r}"
+        assert value.encode() not in dump, f"pg_dump still holds {value!r}"
 
     # The raw relation files, once VACUUM FULL has rewritten every table (ANALYZE refreshing the statistics,
     # which hold sampled values) and CHECKPOINT has flushed them.

@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 
 from app.core.errors import NotFound
-from app.core.sealing import open_text
+from app.core.sealing import MemberKeyRing, open_text
 from app.db.transaction import UnitOfWork
 from app.members.service import MemberService, ProfileView
 from app.models import Account
@@ -225,6 +225,9 @@ class ArchiveBuilder:
         self.moment = datetime.now(UTC).replace(microsecond=0)
         self.writer = ArchiveWriter(moment=self.moment)
         self._data_key: DataKey | None = None
+        # Other features' texts are sealed under their author's key: the member's, or (reviews received)
+        # the reviewer's. Read only; a key is never created by an export.
+        self.authors_keys = MemberKeyRing(unit_of_work.session, master_keys)
 
     async def _key(self) -> DataKey | None:
         if self._data_key is None:
@@ -267,11 +270,20 @@ class ArchiveBuilder:
             if sealed is None:
                 yield [section.row(**dict(row)) for row in batch]
                 continue
-            column, table = sealed
-            key = await self._key()
+            column, table, author = sealed
+            authors = {row[author] for row in batch} if author else {self.member_id}
+            await self.authors_keys.load(authors)
             yield [
                 section.row(
-                    **{**row, column: open_text(key, row[column], table=table, row_id=row["id"])}  # type: ignore[arg-type]
+                    **{
+                        **row,
+                        column: open_text(
+                            self.authors_keys.loaded(row[author] if author else self.member_id),
+                            row[column],
+                            table=table,
+                            row_id=row["id"],
+                        ),
+                    }  # type: ignore[arg-type]
                 )
                 for row in batch
             ]

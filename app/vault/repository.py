@@ -116,9 +116,14 @@ SECTION_SQL: dict[str, str] = {
         where l.account_id = :member order by l.at, l.id""",
 }
 
-# Section -> (column, table) of another feature's text sealed under the member's data key
-# (app.core.sealing; the row's id is the associated data): opened by the export.
-SEALED_COLUMNS: dict[str, tuple[str, str]] = {"applications": ("message", "application")}
+# Section -> (column, table, author column) of another feature's text sealed under its author's data key
+# (app.core.sealing; the row's id is the associated data), opened by the export. No author column: the
+# member wrote it.
+SEALED_COLUMNS: dict[str, tuple[str, str, str | None]] = {
+    "applications": ("message", "application", None),
+    "reviews_given": ("text", "review", None),
+    "reviews_received": ("text", "review", "author_id"),
+}
 
 ERASED = "[erased]"
 

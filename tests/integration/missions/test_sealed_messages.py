@@ -1,6 +1,6 @@
-"""Applications' messages are sealed at rest under their author's data key; the API shows them to whoever
-may read the application; revision 0010 seals the messages written in clear before it (and its downgrade
-opens them again)."""
+"""Applications' messages, reviews' texts and questions are sealed at rest under their author's data key;
+the API shows them to whoever may read them; revision 0010 seals the texts written in clear before it (and
+its downgrade opens them again)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from app.core.sealing import master_keys_from_settings
 from app.db.migrations import alembic_config
 from app.settings import Settings
 from tests.integration.conftest import Actors
-from tests.integration.missions.helpers import apply, open_mission
+from tests.integration.missions.helpers import apply, open_mission, staffed_and_delivered
 from tests.integration.platform.conftest import connect
 
 MESSAGE = "Disponible et motivée."
+QUESTION = "Le poste est-il ouvert au télétravail complet ?"
+REVIEW = "Une collaboration exemplaire, merci."
 
 
 async def _migrate(database_url: URL, settings: Settings, revision: str, *, down: bool = False) -> None:
@@ -36,7 +38,7 @@ async def _migrate(database_url: URL, settings: Settings, revision: str, *, down
         await engine.dispose()
 
 
-async def test_messages_are_ciphertext_at_rest_and_text_through_the_api(
+async def test_personal_texts_are_ciphertext_at_rest_and_text_through_the_api(
     client: AsyncTestClient, actors: Actors, database_url: URL, settings: Settings
 ) -> None:
     mission = await open_mission(client, actors.client)
@@ -74,13 +76,44 @@ async def test_messages_are_ciphertext_at_rest_and_text_through_the_api(
         # A decision changes the status, never rewrites the message in clear.
         assert (await stored())[other["id"]] == at_rest[other["id"]]
 
-        # Before revision 0010 messages were plaintext; the revision seals them, its downgrade opens them.
+        # A question (public on the mission) and a review (public once published), sealed alike.
+        asked = await client.post(
+            f"/api/v1/missions/{mission['id']}/questions", json={"body": QUESTION}, headers=actors.owner.headers
+        )
+        assert asked.status_code == 201 and asked.json()["body"] == QUESTION, asked.text
+        delivered = await staffed_and_delivered(client, actors.client, actors.owner, title="Refonte du portail")
+        reviewed = await client.post(
+            f"/api/v1/missions/{delivered['id']}/reviews",
+            json={"subject_id": actors.client.account_id, "rating": 5, "text": REVIEW},
+            headers=actors.owner.headers,
+        )
+        assert reviewed.status_code == 201 and reviewed.json()["text"] == REVIEW, reviewed.text
+
+        async def texts() -> set[str]:
+            rows = await db.fetch(
+                "select body as value from mission_question union all select text from review"
+                " union all select message from application"
+            )
+            return {row["value"] for row in rows}
+
+        assert all(value.startswith("coop-sealed:1:") for value in await texts())
+
+        async def shown_texts() -> tuple[list[str], list[str]]:
+            questions = await client.get(f"/api/v1/missions/{mission['id']}/questions")
+            reviews = await client.get(f"/api/v1/missions/{delivered['id']}/reviews", headers=actors.owner.headers)
+            assert questions.status_code == 200 and reviews.status_code == 200, (questions.text, reviews.text)
+            return [q["body"] for q in questions.json()["items"]], [r["text"] for r in reviews.json()["items"]]
+
+        assert await shown_texts() == ([QUESTION], [REVIEW])
+
+        # Before revision 0010 the texts were plaintext; the revision seals them, its downgrade opens them.
         await _migrate(database_url, settings, "0009", down=True)
-        assert set((await stored()).values()) == {MESSAGE}
+        assert await texts() == {MESSAGE, QUESTION, REVIEW}
         await _migrate(database_url, settings, "head")
         resealed = await stored()
-        assert all(value.startswith("coop-sealed:1:") for value in resealed.values())
+        assert all(value.startswith("coop-sealed:1:") for value in await texts())
         assert resealed[other["id"]] != at_rest[other["id"]], "sealed again, with a fresh nonce"
         assert await shown(actors.client) == {application["id"]: MESSAGE, other["id"]: MESSAGE}
+        assert await shown_texts() == ([QUESTION], [REVIEW])
     finally:
         await db.close()

@@ -1,9 +1,10 @@
-"""vault: applications' messages sealed under their author's data key
+"""vault: applications' messages, reviews' texts and questions sealed under their author's data key
 
-No schema change: `application.message` keeps its type and holds `coop-sealed:1:<base64url>` (AES-256-GCM
-under the member's data key, the table and row id as associated data; see app/core/sealing.py). This
-revision seals the messages written in clear before it, creating the data key of members who had none;
-the downgrade opens them again (a member whose key was destroyed by an erasure reads `[erased]`).
+No schema change: `application.message`, `review.text` and `mission_question.body` keep their type and hold
+`coop-sealed:1:<base64url>` (AES-256-GCM under the author's data key, the table and row id as associated
+data; see app/core/sealing.py). This revision seals the texts written in clear before it, creating the
+data key of authors who had none; the downgrade opens them again (an author whose key was destroyed by
+an erasure reads `[erased]`).
 
 The master keys are the application's (COOP_VAULT_MASTER_KEYS, or version 1 derived from COOP_SECRET_KEY),
 so `coop migrate` must run with the same settings as the server. Unlike the other revisions this one
@@ -36,16 +37,23 @@ down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TABLE = "application"
+# (table, sealed column, the author whose data key seals it)
+SEALED = (
+    ("application", "message", "member_id"),
+    ("review", "text", "author_id"),
+    ("mission_question", "body", "author_id"),
+)
 BATCH = 1000
-# Each batch rewritten leaves the selection, so the next query finds the next batch.
-SEAL_SELECT = (
-    "select id, member_id, message from application where message not like :prefix and message <> :erased"
-    " order by member_id, id limit :n"
-)
-OPEN_SELECT = (
-    "select id, member_id, message from application where message like :prefix order by member_id, id limit :n"
-)
+
+
+def _selection(table: str, column: str, author: str, *, sealing: bool) -> sa.TextClause:
+    # Each batch rewritten leaves the selection, so the next query finds the next batch. The names are
+    # the constants above, never input.
+    condition = f"{column} not like :prefix and {column} <> :erased" if sealing else f"{column} like :prefix"
+    return sa.text(
+        f"select id, {author} as author, {column} as value from {table}"  # noqa: S608
+        f" where {author} is not null and {condition} order by {author}, id limit :n"
+    )
 
 
 def _master_keys() -> MasterKeys:
@@ -79,24 +87,24 @@ def _data_key(
 
 def _rewrite(sealing: bool) -> None:
     connection = op.get_bind()
-    select = sa.text(SEAL_SELECT if sealing else OPEN_SELECT)
     params = {"prefix": SEALED_PREFIX + "%", "erased": ERASED, "n": BATCH}
     master_keys: MasterKeys | None = None
     keys: dict[uuid.UUID, DataKey | None] = {}
-    while rows := connection.execute(select, params).all():
-        master_keys = master_keys or _master_keys()
-        for row in rows:
-            if row.member_id not in keys:
-                keys[row.member_id] = _data_key(connection, master_keys, row.member_id, create=sealing)
-            key = keys[row.member_id]
-            if sealing:
-                assert key is not None
-                message = seal_text(key, row.message, table=TABLE, row_id=row.id)
-            else:
-                message = open_text(key, row.message, table=TABLE, row_id=row.id)
-            connection.execute(
-                sa.text("update application set message = :m where id = :id"), {"m": message, "id": row.id}
-            )
+    for table, column, author in SEALED:
+        select = _selection(table, column, author, sealing=sealing)
+        update = sa.text(f"update {table} set {column} = :value where id = :id")  # noqa: S608
+        while rows := connection.execute(select, params).all():
+            master_keys = master_keys or _master_keys()
+            for row in rows:
+                if row.author not in keys:
+                    keys[row.author] = _data_key(connection, master_keys, row.author, create=sealing)
+                key = keys[row.author]
+                if sealing:
+                    assert key is not None
+                    value = seal_text(key, row.value, table=table, row_id=row.id)
+                else:
+                    value = open_text(key, row.value, table=table, row_id=row.id)
+                connection.execute(update, {"value": value, "id": row.id})
 
 
 def upgrade() -> None:

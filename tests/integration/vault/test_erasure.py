@@ -76,12 +76,15 @@ async def test_an_erased_member_leaves_no_personal_string_behind(
         "20041010050500013M02606",  # the IBAN's national part (a BBAN alone identifies the account too)
     ]
 
-    # At rest, before any erasure, the application's message is ciphertext under the member's data key:
-    # readable through the API, absent from a dump (so a backup loses it when the key is destroyed).
+    # At rest, before any erasure, the application's message and the reviews' texts are ciphertext under
+    # their author's data key: readable through the API, absent from a dump (a backup loses them when the
+    # key is destroyed).
     mine = ok(await client.get("/api/v1/me/applications", headers=owner.headers))["items"]
     assert "Disponible et motivée." in {item["application"]["message"] for item in mine}
     before = await pg_dump(database_url)
-    assert b"Disponible et motiv" not in before and b"coop-sealed:1:" in before
+    for sealed in (b"Disponible et motiv", "Travail soigné".encode(), "Client clair et réactif".encode()):
+        assert sealed not in before, sealed
+    assert b"coop-sealed:1:" in before
 
     confirm = "/api/v1/me/vault/erasure/confirmation"
     wrong = await client.post(confirm, json={"password": "not my password"}, headers=owner.headers)

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy.orm.attributes import set_committed_value
+
 from app.core.errors import Conflict, EmailNotVerified, Forbidden, InvalidInput, NotFound
+from app.core.sealing import MasterKeys, MemberKeyRing, is_sealed, open_text, seal_text
 from app.db.transaction import UnitOfWork
 from app.members.service import MemberService, listed_visibilities, sees_members_only
 from app.missions import matching
@@ -88,12 +91,29 @@ class MissionSearch:
     offset: int = 0
 
 
+# Personal free texts sealed under their author's data key (app.core.sealing), never searched in SQL;
+# the associated data of each ciphertext is its table and row id.
+APPLICATION_TABLE = "application"  # message
+QUESTION_TABLE = "mission_question"  # body (the owner's answer stays in clear)
+REVIEW_TABLE = "review"  # text
+
+
 class MissionService:
-    def __init__(self, unit_of_work: UnitOfWork, notifications: NotificationService | None = None) -> None:
+    def __init__(
+        self,
+        unit_of_work: UnitOfWork,
+        notifications: NotificationService | None = None,
+        master_keys: MasterKeys | None = None,
+    ) -> None:
         self.repository = MissionRepository(unit_of_work.session)
         self.members = MemberService(unit_of_work)
         # None where nobody is to be mailed (the demo's fictitious addresses).
         self._notifications = notifications
+        # Applications' messages, questions and reviews are sealed under their author's data key
+        # (crypto-shredded when the vault destroys it on erasure).
+        # Without the master keys (services built for demos and other features' internal calls, which
+        # never show a message) messages are written in clear and sealed ones are not opened.
+        self._keys = MemberKeyRing(unit_of_work.session, master_keys) if master_keys is not None else None
 
     async def _tell(self, account_id: uuid.UUID | None, event: Event, subject: str, body: str) -> None:
         if self._notifications is not None:
@@ -323,7 +343,7 @@ class MissionService:
         application = Application(
             mission_id=mission.id, seat_id=seat.id, member_id=member.id, message=message, proposed_day_rate_minor=rate
         )
-        await self.repository.add(application)
+        await self._add_sealed(application, "message", member.id, APPLICATION_TABLE)
         await self._tell(
             mission.owner_id,
             Event.APPLICATION_RECEIVED,
@@ -338,12 +358,41 @@ class MissionService:
     ) -> tuple[Sequence[Application], int]:
         mission = await self.visible(viewer, mission_id)
         manager = viewer.id == mission.owner_id or is_admin(viewer)
-        return await self.repository.applications_page(mission.id, None if manager else viewer.id, limit, offset)
+        rows, total = await self.repository.applications_page(mission.id, None if manager else viewer.id, limit, offset)
+        await self._open_messages(rows)
+        return rows, total
 
     async def my_applications(
         self, member: Account, status: str | None, limit: int, offset: int
     ) -> tuple[list[tuple[Application, str]], int]:
-        return await self.repository.applications_of(member.id, status, limit, offset)
+        rows, total = await self.repository.applications_of(member.id, status, limit, offset)
+        await self._open_messages([application for application, _ in rows])
+        return rows, total
+
+    async def _open_messages(self, applications: Sequence[Application]) -> None:
+        await self._open(applications, "message", "member_id", APPLICATION_TABLE)
+
+    async def _open(self, rows: Sequence[Any], column: str, author: str, table: str) -> None:
+        """Opens sealed texts in place (as loaded values: the ORM never writes the plaintext back); the
+        text of an author whose key was destroyed (an erased member) reads `[erased]`."""
+        sealed = [row for row in rows if is_sealed(getattr(row, column))]
+        if not sealed or self._keys is None:
+            return
+        await self._keys.load({getattr(row, author) for row in sealed})
+        for row in sealed:
+            key = self._keys.loaded(getattr(row, author))
+            set_committed_value(row, column, open_text(key, getattr(row, column), table=table, row_id=row.id))
+
+    async def _add_sealed(self, row: Any, column: str, author_id: uuid.UUID, table: str) -> None:
+        """Adds the row with `column` sealed under its author's data key (created on first use); the
+        caller keeps seeing the text, the database holds only the ciphertext."""
+        text = getattr(row, column)
+        if self._keys is not None:
+            key = await self._keys.key(author_id, create=True)
+            assert key is not None
+            setattr(row, column, seal_text(key, text, table=table, row_id=row.id))
+        await self.repository.add(row)
+        set_committed_value(row, column, text)
 
     async def my_engagements(
         self, member: Account, limit: int, offset: int
@@ -357,6 +406,7 @@ class MissionService:
         manager = viewer.id == mission.owner_id or is_admin(viewer)
         if application is None or not (manager or application.member_id == viewer.id):
             raise NotFound()
+        await self._open_messages([application])
         now = datetime.now(UTC)
         pending = (ApplicationStatus.SUBMITTED, ApplicationStatus.SHORTLISTED)
         if action == "withdraw":
@@ -438,7 +488,9 @@ class MissionService:
         self, viewer: Account | None, mission_id: uuid.UUID, limit: int, offset: int
     ) -> tuple[Sequence[MissionQuestion], int]:
         mission = await self.visible(viewer, mission_id)
-        return await self.repository.questions(mission.id, limit, offset)
+        rows, total = await self.repository.questions(mission.id, limit, offset)
+        await self._open(rows, "body", "author_id", QUESTION_TABLE)
+        return rows, total
 
     async def ask(self, member: Account, mission_id: uuid.UUID, body: str) -> MissionQuestion:
         mission = await self.visible(member, mission_id)
@@ -447,7 +499,7 @@ class MissionService:
         if mission.status not in (S.OPEN, S.STAFFED, S.IN_PROGRESS):
             raise Conflict(f"Questions are closed: the mission is {mission.status}.")
         question = MissionQuestion(mission_id=mission.id, author_id=member.id, body=body)
-        await self.repository.add(question)
+        await self._add_sealed(question, "body", member.id, QUESTION_TABLE)
         return question
 
     async def answer(self, viewer: Account, mission_id: uuid.UUID, question_id: uuid.UUID, answer: str):
@@ -455,6 +507,7 @@ class MissionService:
         question = await self.repository.get_question(mission.id, question_id)
         if question is None:
             raise NotFound()
+        await self._open([question], "body", "author_id", QUESTION_TABLE)
         question.answer, question.answered_by_id, question.answered_at = answer, viewer.id, datetime.now(UTC)
         await self._tell(
             question.author_id,
@@ -501,7 +554,7 @@ class MissionService:
             text=text,
             skills_seen=list(dict.fromkeys(skills_seen)),
         )
-        await self.repository.add(review)
+        await self._add_sealed(review, "text", author.id, REVIEW_TABLE)
         counterpart = await self.repository.counterpart(review)
         if counterpart is not None:
             # Both sides are in: published together, so neither answered the other's review.
@@ -550,7 +603,13 @@ class MissionService:
         """Published reviews of the mission, and the viewer's own unpublished ones."""
         mission = await self.visible(viewer, mission_id)
         await self.publish_due(mission_id=mission.id)
-        return await self.repository.reviews_of_mission(mission.id, viewer.id if viewer else None, limit, offset)
+        return await self._opened_reviews(
+            await self.repository.reviews_of_mission(mission.id, viewer.id if viewer else None, limit, offset)
+        )
+
+    async def _opened_reviews(self, page: tuple[list[tuple[Review, str]], int]) -> tuple[list[tuple[Review, str]], int]:
+        await self._open([review for review, _ in page[0]], "text", "author_id", REVIEW_TABLE)
+        return page
 
     async def organisation_reviews(
         self, viewer: Account, organisation_id: uuid.UUID, limit: int, offset: int
@@ -562,12 +621,14 @@ class MissionService:
         if not await self.repository.organisation_exists(organisation_id):
             raise NotFound()
         await self.publish_due(organisation_id=organisation_id)
-        return await self.repository.published_reviews_of_organisation(organisation_id, limit, offset)
+        return await self._opened_reviews(
+            await self.repository.published_reviews_of_organisation(organisation_id, limit, offset)
+        )
 
     async def profile_reviews(self, viewer: Account | None, account_id: uuid.UUID, limit: int, offset: int):
         await self.members.visible_profile(viewer, account_id)  # 404 unless the viewer may see the profile
         await self.publish_due(subject_id=account_id)
-        return await self.repository.published_reviews_of(account_id, limit, offset)
+        return await self._opened_reviews(await self.repository.published_reviews_of(account_id, limit, offset))
 
     # search
 

@@ -6,8 +6,12 @@ because engagements, ballots and the audit chain point to it), sessions and toke
 identities, the profile, the texts of applications, reviews, questions and comments, governance mails,
 every vault row (imports, credentials, grants, receipts, exports, the access log, the recovery key)
 and, last, the member's data key, so that any copy of their encrypted vault data (a backup) is noise.
-What is kept is listed in the certificate with its reason and its end. Payments, once they exist,
-add their kept records (invoices and accounting entries: ten years) through `KEPT_BY_LAW`.
+What is kept is listed in the certificate with its reason and its end. Payments: the member's IBAN and
+holder name are deleted (the ciphertext is under the cooperative's payments key, not the member's, so
+deleting it is what destroys it); invoices, journal entries and payout lines are kept ten years under
+the member's pseudonymous id (they hold no name), and the stored copies of approved SEPA files name the
+member's transfers "Erased member" with the IBAN replaced by a placeholder keeping its country and last
+four characters (with the end-to-end id, amount and date, what matches the bank statement).
 
 Nothing here knows HTTP; nothing here commits.
 """
@@ -15,6 +19,7 @@ Nothing here knows HTTP; nothing here commits.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -37,6 +42,41 @@ class ReauthenticationFailed(AppError):
 CONFIRMATION_TTL = timedelta(minutes=10)
 CONFIRMATION_TYPE = "coop-erasure-confirmation+jws"
 ACCOUNTING_YEARS = 10  # Code de commerce, art. L123-22: accounting records and their evidence
+
+
+ACCOUNTING_LAW = (
+    "accounting records and their evidence, ten years (Code de commerce L123-22); invoices, six years for "
+    "the tax administration (Livre des procédures fiscales L102 B): the longer term applies"
+)
+ERASED_CREDITOR = "Erased member"
+# One transfer of a pain.001 file as `sepaxml` writes it (no whitespace between elements).
+_TRANSFER = re.compile(r"<CdtTrfTxInf><PmtId><EndToEndId>([0-9a-f]{32})</EndToEndId>.*?</CdtTrfTxInf>", re.S)
+
+
+def pseudonymised_transfers(sepa_xml: str, end_to_end_ids: set[str]) -> tuple[str, int]:
+    """The SEPA file with the member's transfers naming no one: the creditor's name replaced, their IBAN
+    replaced by its country, `00`, `ERASED` and its last four characters (still the schema's IBAN pattern).
+    Returns the file and how many transfers were rewritten."""
+    count = 0
+
+    def rewrite(match: re.Match[str]) -> str:
+        nonlocal count
+        if match.group(1) not in end_to_end_ids:
+            return match.group(0)
+        count += 1
+        block = re.sub(r"<Cdtr><Nm>[^<]*</Nm>", f"<Cdtr><Nm>{ERASED_CREDITOR}</Nm>", match.group(0))
+        return re.sub(
+            r"<CdtrAcct><Id><IBAN>([A-Z]{2})[0-9A-Za-z]*([0-9A-Za-z]{4})</IBAN>",
+            r"<CdtrAcct><Id><IBAN>\g<1>00ERASED\g<2></IBAN>",
+            block,
+        )
+
+    return _TRANSFER.sub(rewrite, sepa_xml), count
+
+
+def _end_of_year_after(day: date, years: int) -> str:
+    """Accounting terms run from the close of the financial year (taken as the calendar year)."""
+    return date(day.year + years, 12, 31).isoformat()
 
 
 def _years_after(day: date, years: int) -> str:
@@ -95,6 +135,14 @@ class ErasureService:
         kept = await self.repository.kept_records(member.id)
         vault = await self.repository.erase_vault_rows(member.id)
         scrubbed = await self.repository.erase_across_features(member.id, account.email)
+        transfers = 0
+        for run in await self.repository.payout_files(member.id):
+            sepa_xml, rewritten = pseudonymised_transfers(run["sepa_xml"], {line.hex for line in run["line_ids"]})
+            if rewritten:
+                await self.repository.replace_payout_file(run["id"], sepa_xml)
+                transfers += rewritten
+        if transfers:
+            scrubbed.append(("your name and IBAN in the stored SEPA transfer files", "payout_run", transfers))
         words = sorted({word for name in names for word in query_words(name)})
         forgotten = await self.repository.forget_words(words)
         # The ORM's copy of the row still holds the old values: it must not be written back.
@@ -150,6 +198,29 @@ class ErasureService:
                     " without their messages",
                     "why": "evidence of the invoices and accounting of those missions (Code de commerce L123-22)",
                     "until": _years_after(max(last, today), ACCOUNTING_YEARS),
+                    "form": "pseudonymous",
+                }
+            )
+        if kept["invoices"]:
+            last = kept["last_invoice"] or today
+            entries.append(
+                {
+                    "what": f"{kept['invoices']} invoices and credit notes of your engagements (lines, totals, "
+                    "the buyer, the contribution), naming you only by the identifier above",
+                    "why": ACCOUNTING_LAW,
+                    "until": _end_of_year_after(max(last, today), ACCOUNTING_YEARS),
+                    "form": "pseudonymous",
+                }
+            )
+        if kept["ledger_entries"] or kept["payouts"]:
+            last = kept["last_ledger_entry"] or today
+            entries.append(
+                {
+                    "what": f"{kept['ledger_entries']} entries of the cooperative's journal on your account and "
+                    f"{kept['payouts']} payouts (amount, date, the IBAN's last four characters); the stored SEPA "
+                    f"files name your transfers '{ERASED_CREDITOR}'",
+                    "why": ACCOUNTING_LAW,
+                    "until": _end_of_year_after(max(last, today), ACCOUNTING_YEARS),
                     "form": "pseudonymous",
                 }
             )

@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 
 from app.core.errors import NotFound
+from app.core.sealing import MemberKeyRing, open_text
 from app.db.transaction import UnitOfWork
 from app.members.service import MemberService, ProfileView
 from app.models import Account
@@ -32,7 +33,7 @@ from app.vault.archive import ArchiveWriter
 from app.vault.credentials import VC_CONTEXT, VaultSigner, canonical_json, iso
 from app.vault.crypto import DataKey, MasterKeys
 from app.vault.records import SECTIONS, Section
-from app.vault.repository import VaultRepository
+from app.vault.repository import SEALED_COLUMNS, VaultRepository
 
 ESCO = "https://esco.ec.europa.eu/"
 JSON_RESUME_SCHEMA = "https://raw.githubusercontent.com/jsonresume/resume-schema/v1.0.0/schema.json"
@@ -186,6 +187,8 @@ def _csv_cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, list):
         return " ".join(str(item) for item in value)
+    if isinstance(value, int | float):
+        return str(value)  # a negative amount is a number, not a formula
     text = str(value)
     # A cell a spreadsheet would run as a formula is quoted (the JSON file keeps the exact text).
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -222,6 +225,9 @@ class ArchiveBuilder:
         self.moment = datetime.now(UTC).replace(microsecond=0)
         self.writer = ArchiveWriter(moment=self.moment)
         self._data_key: DataKey | None = None
+        # Other features' texts are sealed under their author's key: the member's, or (reviews received)
+        # the reviewer's. Read only; a key is never created by an export.
+        self.authors_keys = MemberKeyRing(unit_of_work.session, master_keys)
 
     async def _key(self) -> DataKey | None:
         if self._data_key is None:
@@ -259,8 +265,28 @@ class ArchiveBuilder:
 
     async def _rows(self, section: Section) -> AsyncIterator[list[records.Strict]]:
         """Native rows, then imported history, as row structs, a batch at a time."""
+        sealed = SEALED_COLUMNS.get(section.name)
         async for batch in self.repository.stream_section(section.name, self.member_id):
-            yield [section.row(**dict(row)) for row in batch]
+            if sealed is None:
+                yield [section.row(**dict(row)) for row in batch]
+                continue
+            column, table, author = sealed
+            authors = {row[author] for row in batch} if author else {self.member_id}
+            await self.authors_keys.load(authors)
+            yield [
+                section.row(
+                    **{
+                        **row,
+                        column: open_text(
+                            self.authors_keys.loaded(row[author] if author else self.member_id),
+                            row[column],
+                            table=table,
+                            row_id=row["id"],
+                        ),
+                    }  # type: ignore[arg-type]
+                )
+                for row in batch
+            ]
         if not section.importable:
             return
         key = await self._key()

@@ -3,18 +3,12 @@ and their rotation. Never logs a key."""
 
 from __future__ import annotations
 
+from app.core.sealing import MasterKeys, master_keys_from_settings
 from app.db.engine import Database
-from app.settings import Settings
-from app.vault.crypto import MasterKeys, development_master_key, parse_master_keys
 from app.vault.repository import VaultRepository
 from app.vault.service import VaultKeys
 
-
-def master_keys_from_settings(settings: Settings) -> MasterKeys:
-    entries = [entry.get_secret_value() for entry in settings.vault_master_keys]
-    if entries:
-        return MasterKeys(parse_master_keys(entries))
-    return MasterKeys({1: development_master_key(settings.secret_key.get_secret_value())})
+__all__ = ["master_keys_from_settings", "rotate_member_keys"]
 
 
 async def rotate_member_keys(database: Database, master_keys: MasterKeys, batch: int = 500) -> int:

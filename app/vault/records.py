@@ -2,8 +2,8 @@
 
 The same structs write the export, validate an import, and generate the JSON Schemas published in
 docs/vault/ (`python -m app.vault.records docs/vault` rewrites them; a test checks they are current).
-Tabular sections are listed in `SECTIONS`; a feature that adds personal data (payments: ledger lines,
-invoices, payouts) adds a row struct and a `Section` here and a row source in the vault's repository.
+Tabular sections are listed in `SECTIONS`; a feature that adds personal data adds a row struct and a
+`Section` here and a row source in the vault's repository (payments did: ledger lines, invoices, payouts).
 
 Nothing here reads the database or knows HTTP.
 """
@@ -194,6 +194,57 @@ class AccessLogRow(Strict):
     detail: str
 
 
+class LedgerLineRow(Strict):
+    """One movement on the member's account in the cooperative's journal, from the member's side:
+    positive is money the cooperative owes the member (a released escrow), negative money that left
+    it (a payout, a refund taken back)."""
+
+    transaction_id: uuid.UUID
+    kind: str
+    memo: str
+    occurred_at: datetime
+    mission_id: uuid.UUID | None
+    invoice_reference: str | None
+    amount_minor: int
+    currency: str
+
+
+class InvoiceRow(Strict):
+    """An invoice (or credit note) the cooperative issued for one of the member's engagements, as the
+    member sees it: the buyer's name as printed, the totals, the voted contribution and the member's share."""
+
+    id: uuid.UUID
+    kind: str
+    reference: str
+    credited_reference: str | None
+    issue_date: date
+    due_date: date
+    mission_id: uuid.UUID
+    mission_title: str
+    buyer_name: str
+    description: str
+    currency: str
+    total_ht_minor: int
+    total_vat_minor: int
+    total_ttc_minor: int
+    contribution_rate_bp: int
+    contribution_minor: int
+    member_share_minor: int
+
+
+class PayoutRow(Strict):
+    """A transfer to the member; the IBAN only masked (the archive never holds it whole)."""
+
+    id: uuid.UUID
+    execution_date: date
+    amount_minor: int
+    currency: str
+    iban_masked: str
+    status: str
+    approved_at: datetime | None
+    updated_at: datetime
+
+
 @dataclass(frozen=True)
 class Section:
     """A tabular part of the vault, written as `<name>.json` and `<name>.csv`."""
@@ -223,6 +274,19 @@ SECTIONS: tuple[Section, ...] = (
         "Decisions you took part in and how you voted (online, proxy, post, room); never your choice.",
     ),
     Section("proxies", ProxyRow, "Proxies", "Proxies you gave and proxies you held."),
+    Section(
+        "ledger_lines",
+        LedgerLineRow,
+        "Ledger lines",
+        "Every movement on your account in the cooperative's journal (positive: owed to you; negative: paid out).",
+    ),
+    Section(
+        "invoices",
+        InvoiceRow,
+        "Invoices",
+        "Invoices and credit notes of your engagements: totals, the voted contribution and your share.",
+    ),
+    Section("payouts", PayoutRow, "Payouts", "Transfers to your bank account (IBAN masked)."),
     Section("consents", ConsentRow, "Consents", "Your data-sharing grants to partners, and their revocations."),
     Section(
         "access_log",

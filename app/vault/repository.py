@@ -79,6 +79,32 @@ SECTION_SQL: dict[str, str] = {
         select x.id, case when x.principal_id = :member then 'given' else 'held' end as role,
                x.assembly_id, x.proposal_id, x.principal_id, x.holder_id, x.created_at, x.revoked_at
         from proxy x where x.principal_id = :member or x.holder_id = :member order by x.created_at, x.id""",
+    # Payments: the member's own account in the journal (kept in euros), shown from the member's side.
+    "ledger_lines": """
+        select t.id as transaction_id, t.kind, t.memo, t.occurred_at, t.mission_id,
+               i.reference as invoice_reference, -e.amount_minor as amount_minor, 'EUR' as currency
+        from ledger_entry e join ledger_account a on a.id = e.account_id
+        join ledger_transaction t on t.id = e.transaction_id left join invoice i on i.id = t.invoice_id
+        where a.member_id = :member and a.code like 'member:%' order by t.occurred_at, e.id""",
+    # What the invoice printed, no more: the buyer's name (not its registration or address), the lines'
+    # descriptions, the totals; the contribution rounded half up as payments computes it.
+    "invoices": """
+        select i.id, i.kind, i.reference, c.reference as credited_reference, i.issue_date, i.due_date,
+               i.mission_id, m.title as mission_title, coalesce(i.buyer->>'name', '') as buyer_name,
+               coalesce((select string_agg(l->>'description', '; ' order by n)
+                         from jsonb_array_elements(i.lines) with ordinality as x(l, n)), '') as description,
+               i.currency, i.total_ht_minor, i.total_vat_minor, i.total_ttc_minor, i.contribution_rate_bp,
+               floor((i.total_ht_minor * i.contribution_rate_bp + 5000)::numeric / 10000)::bigint
+                 as contribution_minor,
+               i.total_ht_minor - floor((i.total_ht_minor * i.contribution_rate_bp + 5000)::numeric / 10000)::bigint
+                 as member_share_minor
+        from invoice i join mission m on m.id = i.mission_id left join invoice c on c.id = i.credited_invoice_id
+        where i.member_id = :member order by i.issue_date, i.series, i.number""",
+    "payouts": """
+        select l.id, r.execution_date, l.amount_minor, 'EUR' as currency,
+               '**** **** **** ' || l.iban_last4 as iban_masked, l.status, r.approved_at, l.updated_at
+        from payout_line l join payout_run r on r.id = l.run_id
+        where l.member_id = :member order by r.execution_date, r.prepared_at, l.id""",
     "consents": """
         select g.id as grant_id, g.convention_id, c.title as convention_title, p.name as partner_name, g.scopes,
                g.expires_at, g.created_at, g.revoked_at
@@ -90,6 +116,14 @@ SECTION_SQL: dict[str, str] = {
         where l.account_id = :member order by l.at, l.id""",
 }
 
+# Section -> (column, table, author column) of another feature's text sealed under its author's data key
+# (app.core.sealing; the row's id is the associated data), opened by the export. No author column: the
+# member wrote it.
+SEALED_COLUMNS: dict[str, tuple[str, str, str | None]] = {
+    "applications": ("message", "application", None),
+    "reviews_given": ("text", "review", None),
+    "reviews_received": ("text", "review", "author_id"),
+}
 
 ERASED = "[erased]"
 
@@ -134,6 +168,11 @@ ERASURE_SQL: tuple[tuple[str, str, str], ...] = (
         "comments on proposals",
         "proposal_comment",
         "update proposal_comment set body = :erased where author_id = :member",
+    ),
+    (
+        "IBAN (AES-256-GCM ciphertext under the payments key) and account holder name",
+        "member_bank_account",
+        "delete from member_bank_account where member_id = :member",
     ),
     (
         "governance mails addressed to the member (address, name)",
@@ -406,6 +445,24 @@ class VaultRepository:
             done.append((what, table, int(result.rowcount or 0)))  # type: ignore[attr-defined]
         return done
 
+    async def payout_files(self, member_id: uuid.UUID) -> list[Any]:
+        """Approved payout runs paying the member: their SEPA file and the member's lines in it."""
+        rows = await self.session.execute(
+            text(
+                """
+                select r.id, r.sepa_xml, array_agg(l.id order by l.id) as line_ids
+                from payout_run r join payout_line l on l.run_id = r.id
+                where l.member_id = :member and r.sepa_xml is not null group by r.id order by r.id"""
+            ),
+            {"member": member_id},
+        )
+        return list(rows.mappings())
+
+    async def replace_payout_file(self, run_id: uuid.UUID, sepa_xml: str) -> None:
+        await self.session.execute(
+            text("update payout_run set sepa_xml = :xml where id = :run"), {"xml": sepa_xml, "run": run_id}
+        )
+
     async def forget_words(self, words: Sequence[str]) -> int:
         if not words:
             return 0
@@ -427,7 +484,15 @@ class VaultRepository:
                   (select count(*) from electorate_member where account_id = :member) as rolls,
                   (select count(*) from audit_event where actor_id = :member) as audit_events,
                   (select count(*) from proposal where attendance::text like '%' || :member_text || '%')
-                    as attendance_sheets"""
+                    as attendance_sheets,
+                  (select count(*) from invoice where member_id = :member) as invoices,
+                  (select max(issue_date) from invoice where member_id = :member) as last_invoice,
+                  (select count(*) from ledger_entry e join ledger_account a on a.id = e.account_id
+                    where a.member_id = :member) as ledger_entries,
+                  (select max(t.occurred_at)::date from ledger_entry e join ledger_account a on a.id = e.account_id
+                    join ledger_transaction t on t.id = e.transaction_id where a.member_id = :member)
+                    as last_ledger_entry,
+                  (select count(*) from payout_line where member_id = :member) as payouts"""
             ),
             {"member": member_id, "member_text": str(member_id)},
         )

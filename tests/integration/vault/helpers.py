@@ -5,16 +5,25 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import uuid
 import zipfile
 from typing import Any
 
 from joserfc import jws
 from joserfc.jwk import KeySet
 from litestar.testing import AsyncTestClient
+from sqlalchemy.engine import URL
 
-from tests.integration.conftest import Actor, Actors
+from app.db.engine import open_database
+from app.db.transaction import UnitOfWork
+from app.models import Payment
+from app.payments.service import PaymentsService
+from app.settings import Settings
+from tests.integration.conftest import Actor, Actors, sign_in
 from tests.integration.members.factories import profile_body, publish_profile, skill_id
 from tests.integration.missions.helpers import apply, open_mission, staffed_and_delivered
+from tests.integration.payments.conftest import another_admin
+from tests.integration.payments.helpers import accepted_quote
 
 
 def ok(response: Any, status: int = 200) -> Any:
@@ -55,6 +64,57 @@ async def member_with_history(client: AsyncTestClient, actors: Actors) -> dict[s
     other = await open_mission(client, actors.client, title="Audit d'accessibilité RGAA")
     await apply(client, actors.owner, other)
     return {"mission": mission["id"], "other_mission": other["id"]}
+
+
+# The member's own IBAN (the cooperative's, in the settings, is another one).
+MEMBER_IBAN = "FR14 2004 1010 0505 0001 3M02 606"
+MEMBER_IBAN_COMPACT = MEMBER_IBAN.replace(" ", "")
+
+
+async def paid_member(client: AsyncTestClient, actors: Actors, settings: Settings, database_url: URL) -> dict[str, Any]:
+    """The owner, engaged by the client on a quote of two milestones: the first delivered, invoiced, paid,
+    accepted (its escrow released to the owner), and paid out to the owner's IBAN in a run approved by a
+    second administrator. The second milestone is invoiced and unpaid. Returns the invoices and the run."""
+    quote = await accepted_quote(client, actors)
+    owner = actors.owner.headers
+    invoices = []
+    for milestone in quote["milestones"]:
+        ok(await client.post(f"/api/v1/payments/milestones/{milestone['id']}/deliver", headers=owner))
+        invoices.append(
+            ok(await client.post(f"/api/v1/payments/milestones/{milestone['id']}/invoice", headers=owner), 201)
+        )
+    # The client's card payment of the first invoice, booked as the webhook worker books a succeeded
+    # PaymentIntent (Stripe's side is the payments tests' business, with localstripe).
+    database = open_database(settings, database_url)
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            payments = PaymentsService(UnitOfWork(session), settings)
+            payment_id = uuid.uuid4()
+            payment = Payment(
+                id=payment_id,
+                invoice_id=uuid.UUID(invoices[0]["id"]),
+                amount_minor=invoices[0]["total_ttc_minor"],
+                currency="EUR",
+                idempotency_key=f"coop-payment-{payment_id}",
+                payment_intent_id=f"pi_{payment_id.hex[:24]}",
+            )
+            await payments.repository.add(payment)
+            assert await payments.book_payment(payment)
+    finally:
+        await database.dispose()
+    first = quote["milestones"][0]["id"]
+    ok(await client.post(f"/api/v1/payments/milestones/{first}/accept", headers=actors.client.headers))
+    ok(
+        await client.put(
+            "/api/v1/payments/me/bank-account",
+            json={"holder_name": "Camille Martin", "iban": MEMBER_IBAN},
+            headers=owner,
+        )
+    )
+    run = ok(await client.post("/api/v1/payments/payout-runs", json={}, headers=actors.admin.headers), 201)
+    second = await sign_in(client, await another_admin(settings, database_url), name="second admin")
+    run = ok(await client.post(f"/api/v1/payments/payout-runs/{run['id']}/approve", headers=second.headers))
+    return {"invoices": invoices, "run": run}
 
 
 async def export(client: AsyncTestClient, actor: Actor) -> tuple[bytes, zipfile.ZipFile]:

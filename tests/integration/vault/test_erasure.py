@@ -16,11 +16,19 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import URL
 
 from app.db.url import asyncpg_dsn
+from app.settings import Settings
 from tests.conftest import TEST_PASSWORD
 from tests.integration.conftest import Actors
 from tests.integration.platform.conftest import assert_problem, connect
 from tests.integration.vault import matrix_setups
-from tests.integration.vault.helpers import export, member_with_history, ok
+from tests.integration.vault.helpers import (
+    MEMBER_IBAN,
+    MEMBER_IBAN_COMPACT,
+    export,
+    member_with_history,
+    ok,
+    paid_member,
+)
 
 
 def pg_dump_binary() -> str:
@@ -29,11 +37,24 @@ def pg_dump_binary() -> str:
     return str(bundled) if bundled.exists() else (shutil.which("pg_dump") or "pg_dump")
 
 
+async def pg_dump(database_url: URL) -> bytes:
+    dump = await asyncio.to_thread(
+        subprocess.run,
+        [pg_dump_binary(), "--no-owner", "--dbname", asyncpg_dsn(database_url)],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return dump.stdout
+
+
 async def test_an_erased_member_leaves_no_personal_string_behind(
-    client: AsyncTestClient, actors: Actors, database_url: URL
+    client: AsyncTestClient, actors: Actors, database_url: URL, settings: Settings
 ) -> None:
     owner = actors.owner
     await member_with_history(client, actors)
+    # Paid once, to their IBAN (the holder's name is the profile's), in an approved SEPA run.
+    paid = await paid_member(client, actors, settings, database_url)
     # Vault rows too: a recovery key, an export, a grant and its receipt, a partner's read in the access log.
     ok(await client.post("/api/v1/me/vault/recovery-key", headers=owner.headers), 201)
     await export(client, owner)
@@ -50,7 +71,20 @@ async def test_an_erased_member_leaves_no_personal_string_behind(
         "Disponible et motivée.",
         "Travail soigné, sur la base de données.",
         "Client clair et réactif.",
+        MEMBER_IBAN,
+        MEMBER_IBAN_COMPACT,
+        "20041010050500013M02606",  # the IBAN's national part (a BBAN alone identifies the account too)
     ]
+
+    # At rest, before any erasure, the application's message and the reviews' texts are ciphertext under
+    # their author's data key: readable through the API, absent from a dump (a backup loses them when the
+    # key is destroyed).
+    mine = ok(await client.get("/api/v1/me/applications", headers=owner.headers))["items"]
+    assert "Disponible et motivée." in {item["application"]["message"] for item in mine}
+    before = await pg_dump(database_url)
+    for sealed in (b"Disponible et motiv", "Travail soigné".encode(), "Client clair et réactif".encode()):
+        assert sealed not in before, sealed
+    assert b"coop-sealed:1:" in before
 
     confirm = "/api/v1/me/vault/erasure/confirmation"
     wrong = await client.post(confirm, json={"password": "not my password"}, headers=owner.headers)
@@ -73,22 +107,31 @@ async def test_an_erased_member_leaves_no_personal_string_behind(
     assert engagements["until"] >= (datetime.now(UTC) + timedelta(days=365 * 10 - 2)).date().isoformat()
     assert "L123-22" in engagements["why"] and engagements["form"] == "pseudonymous"
     assert certificate["proof"].count(".") == 2
+    assert {"member_bank_account", "payout_run"} <= destroyed
+    invoices = next(entry for entry in kept if "invoices" in entry["what"])
+    accounting = next(entry for entry in kept if "journal" in entry["what"])
+    for entry in (invoices, accounting):
+        assert "L123-22" in entry["why"] and "L102 B" in entry["why"] and entry["form"] == "pseudonymous"
+        assert entry["until"] == f"{datetime.now(UTC).year + 10}-12-31"
+    assert invoices["what"].startswith("2 invoices") and "1 payouts" in accounting["what"]
+
+    # The cooperative keeps its invoices and its copy of the SEPA file, naming no one.
+    sepa = await client.get(f"/api/v1/payments/payout-runs/{paid['run']['id']}/sepa", headers=actors.admin.headers)
+    assert sepa.status_code == 200, sepa.text
+    assert "<Nm>Erased member</Nm>" in sepa.text and "<IBAN>FR00ERASED2606</IBAN>" in sepa.text
+    first_invoice = f"/api/v1/payments/invoices/{paid['invoices'][0]['id']}"
+    invoice = ok(await client.get(first_invoice, headers=actors.admin.headers))
+    assert invoice["member_id"] == owner.account_id and invoice["total_ttc_minor"] == 180000
 
     # Signed out everywhere, and the address no longer opens anything.
     assert (await client.get("/api/v1/me", headers=owner.headers)).status_code == 401
     signed_in = await client.post("/api/v1/auth/sign-in", json={"email": owner.email, "password": TEST_PASSWORD})
     assert signed_in.status_code == 401
 
-    dump = await asyncio.to_thread(
-        subprocess.run,
-        [pg_dump_binary(), "--no-owner", "--dbname", asyncpg_dsn(database_url)],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
-    assert b"Erased member" in dump.stdout and b"[erased]" in dump.stdout, "the dump must hold the scrubbed rows"
+    dump = await pg_dump(database_url)
+    assert b"Erased member" in dump and b"[erased]" in dump, "the dump must hold the scrubbed rows"
     for value in personal:
-        assert value.encode() not in dump.stdout, f"pg_dump still holds {value!r}"
+        assert value.encode() not in dump, f"pg_dump still holds {value!r}"
 
     # The raw relation files, once VACUUM FULL has rewritten every table (ANALYZE refreshing the statistics,
     # which hold sampled values) and CHECKPOINT has flushed them.

@@ -12,9 +12,11 @@ from joserfc import jws
 from joserfc.jwk import OKPKey
 from litestar.testing import AsyncTestClient
 from pydantic import SecretStr
+from sqlalchemy.engine import URL
 
 from app.db.engine import open_database
 from app.main import create_app
+from app.settings import Settings
 from app.vault.credentials import manifest_statement
 from app.vault.crypto import MasterKeys, development_master_key, new_master_key_entry, parse_master_keys
 from app.vault.importer import sign_recovery_proof
@@ -23,7 +25,7 @@ from tests.conftest import FAST_PASSWORDS, TEST_PASSWORD, Mailbox
 from tests.integration.conftest import Actors, sign_in
 from tests.integration.platform.conftest import assert_problem, connect, table_counts
 from tests.integration.vault.conftest import OtherCoop
-from tests.integration.vault.helpers import export, member_with_history, ok, stable_content
+from tests.integration.vault.helpers import export, member_with_history, ok, paid_member, stable_content
 
 OTHER_DID = "did:web:other.coop.test"
 
@@ -46,9 +48,15 @@ async def send(other: OtherCoop, data: bytes, proof: str | None):
 
 
 async def test_a_member_moves_with_their_archive_and_a_round_trip_keeps_it_whole(
-    client: AsyncTestClient, actors: Actors, other_coop: OtherCoop, mailbox: Mailbox
+    client: AsyncTestClient,
+    actors: Actors,
+    other_coop: OtherCoop,
+    mailbox: Mailbox,
+    settings: Settings,
+    database_url: URL,
 ) -> None:
     await member_with_history(client, actors)
+    await paid_member(client, actors, settings, database_url)
     recovery = ok(await client.post("/api/v1/me/vault/recovery-key", headers=actors.owner.headers), 201)
     assert (
         ok(await client.get("/api/v1/me/vault/recovery-key", headers=actors.owner.headers))["private_key_pem"] is None
@@ -67,6 +75,9 @@ async def test_a_member_moves_with_their_archive_and_a_round_trip_keeps_it_whole
             header, manifest_statement(manifest), OKPKey.import_key(stranger), algorithms=["EdDSA"]
         )
         applications = archive.read("applications.json").replace(b"Disponible", b"Indisponible")
+        invoices = archive.read("invoices.json")
+        assert b'"total_ttc_minor":180000' in invoices
+        inflated = invoices.replace(b'"total_ttc_minor":180000', b'"total_ttc_minor":1800000')
         bomb = b"\0" * (8 * 1024 * 1024)
         hostile = {
             "unknown issuer": (data, proof, "vault-issuer-unknown"),
@@ -92,6 +103,7 @@ async def test_a_member_moves_with_their_archive_and_a_round_trip_keeps_it_whole
         hostile = {
             "forged signature": (rezip(archive, {"manifest.jws": forged_signature.encode()}), proof, "signature"),
             "tampered file": (rezip(archive, {"applications.json": applications}), proof, "archive-tampered"),
+            "inflated invoice": (rezip(archive, {"invoices.json": inflated}), proof, "archive-tampered"),
             "zip bomb": (rezip(archive, add={"bomb.json": bomb}), proof, "archive-unsafe"),
             "path traversal": (rezip(archive, add={"../../etc/cron.d/evil.json": b"{}"}), proof, "archive-unsafe"),
             "absolute name": (rezip(archive, add={"/tmp/evil.json": b"{}"}), proof, "archive-unsafe"),
@@ -110,7 +122,9 @@ async def test_a_member_moves_with_their_archive_and_a_round_trip_keeps_it_whole
     finally:
         await db.close()
     assert moved["issuer"] == did["id"] and moved["member_status"] == "applicant"
-    assert moved["records"]["applications"] == 2 and moved["credentials"] == 3
+    assert moved["records"]["applications"] == 3 and moved["credentials"] == 3
+    # Payments come as read-only history: the journal, the invoices and the payouts of the old cooperative.
+    assert (moved["records"]["ledger_lines"], moved["records"]["invoices"], moved["records"]["payouts"]) == (3, 2, 1)
     again = await send(other_coop, data, proof)
     assert again.status_code == 409, "one account per address"
 
@@ -123,6 +137,9 @@ async def test_a_member_moves_with_their_archive_and_a_round_trip_keeps_it_whole
         204,
     )
     member = await sign_in(other_coop.client, actors.owner.email)
+    # Nothing was booked in the new cooperative's journal: the history is a record, not money owed here.
+    ledger = ok(await other_coop.client.get("/api/v1/payments/ledger/mine", headers=member.headers))
+    assert ledger["balance_minor"] == 0 and ledger["items"] == []
     credentials = ok(await other_coop.client.get("/api/v1/me/vault/credentials", headers=member.headers))
     assert {c["issuer"] for c in credentials} == {did["id"]} and len(credentials) == 3
 

@@ -72,15 +72,10 @@ CEILING_ME = (
     "select a.* from account a join auth_session s on s.account_id = a.id"
     " where a.id = $1 and a.disabled_at is null and s.id = $2 and s.revoked_at is null"
 )
-CEILING_PROFILE = (
-    "select * from member_profile where account_id = $1",
-    "select ps.*, s.slug, s.name, s.category from profile_skill ps join skill s on s.id = ps.skill_id"
-    " where ps.profile_id = $1 order by ps.level desc, s.name",
-    "select sa.skill_id, m.id, m.title, sa.created_at from skill_attestation sa join mission m on m.id = sa.mission_id"
-    " where sa.profile_id = $1 order by sa.created_at",
-    "select * from profile_availability where profile_id = $1 order by starts_on",
-    "select avg(rating), count(*) from review where subject_id = $1 and published_at is not null",
-)
+
+
+async def _no_reset(connection: object) -> None:
+    return None
 
 
 def _jsonable(record: object) -> dict[str, object]:
@@ -91,8 +86,17 @@ def _jsonable(record: object) -> dict[str, object]:
 async def _ceiling_pool(app: Litestar) -> AsyncIterator[None]:
     import asyncpg
 
+    # The API's own statement for a profile's page (one row: the profile, its skills with their
+    # attestations, availability, rating), imported here so that the hello-world's memory stays bare.
+    from app.members.repository import PROFILE_VIEW_SQL
+
+    app.state.profile_sql = PROFILE_VIEW_SQL
     size = int(os.environ.get("COOP_BENCH_POOL", "20"))
-    app.state.pool = await asyncpg.create_pool(os.environ["COOP_BENCH_DSN"], min_size=size, max_size=size)
+    # No reset round trip on release, as the API's own raw pool (`Database.fetch_row`): a ceiling
+    # must not pay what the application does not.
+    app.state.pool = await asyncpg.create_pool(
+        os.environ["COOP_BENCH_DSN"], min_size=size, max_size=size, reset=_no_reset
+    )
     try:
         yield
     finally:
@@ -107,17 +111,22 @@ async def ceiling_me(account_id: uuid.UUID, session_id: uuid.UUID, state: State)
 
 @get("/ceiling/profiles/{account_id:uuid}")
 async def ceiling_profile(account_id: uuid.UUID, state: State) -> dict[str, object]:
-    async with state.pool.acquire() as connection:
-        profile, skills, attestations, availability, rating = [
-            await connection.fetch(query, account_id) for query in CEILING_PROFILE
-        ]
-    return {
-        **_jsonable(profile[0]),
-        "skills": [_jsonable(row) for row in skills],
-        "attestations": [list(row) for row in attestations],
-        "availability": [_jsonable(row) for row in availability],
-        "rating": list(rating[0]),
-    }
+    row = await state.pool.fetchrow(state.profile_sql, account_id)
+    return _jsonable(row)
+
+
+# What `GET /api/v1/proposals/{id}` reads for an open motion: the proposal and its electorate's size
+# and roll digest (the API: the proposal, then the electorate, through the ORM in one transaction).
+CEILING_PROPOSAL = (
+    "select p.*, e.size as electorate_size, e.roll_sha256 from proposal p"
+    " left join electorate e on e.id = p.electorate_id where p.id = $1"
+)
+
+
+@get("/ceiling/proposals/{proposal_id:uuid}")
+async def ceiling_proposal(proposal_id: uuid.UUID, state: State) -> dict[str, object]:
+    row = await state.pool.fetchrow(CEILING_PROPOSAL, proposal_id)
+    return _jsonable(row)
 
 
 @get("/ceiling/ready")
@@ -126,7 +135,7 @@ async def ceiling_ready(state: State) -> dict[str, int]:
 
 
 ceiling_app = Litestar(
-    route_handlers=[ceiling_me, ceiling_profile, ceiling_ready],
+    route_handlers=[ceiling_me, ceiling_profile, ceiling_proposal, ceiling_ready],
     openapi_config=None,
     logging_config=None,
     lifespan=[_ceiling_pool],
@@ -623,6 +632,46 @@ async def sign_in(base: str, register: bool, dsn: str) -> Member:
         return Member(token, uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]))
 
 
+ADMIN_EMAIL = "bench.chair@coop.example"
+
+
+async def open_motion(base: str, dsn: str) -> uuid.UUID:
+    """An administrator (registered, then made one in the database) opens a motion between assemblies:
+    its electorate (the admitted members, here the benchmark member) is frozen, so the proposal has one."""
+    import datetime as dt
+
+    import asyncpg
+    import httpx
+
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        created = await client.post(
+            "/api/v1/auth/register", json={"email": ADMIN_EMAIL, "password": PASSWORD, "display_name": "Bench Chair"}
+        )
+        created.raise_for_status()
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute(
+                "update account set role = 'admin', member_status = null where email = $1", ADMIN_EMAIL
+            )
+        finally:
+            await connection.close()
+        tokens = await client.post("/api/v1/auth/sign-in", json={"email": ADMIN_EMAIL, "password": PASSWORD})
+        tokens.raise_for_status()
+        headers = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+        statutes = {"preset": "scop_sarl", "chair_may_close_early": True, "chair_may_open_early": True}
+        (await client.put("/api/v1/statutes", json=statutes, headers=headers)).raise_for_status()
+        closes = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()
+        proposal = await client.post(
+            "/api/v1/proposals",
+            json={"title": "Bench motion", "text": "Adopt the benchmark.", "closes_at": closes},
+            headers=headers,
+        )
+        proposal.raise_for_status()
+        proposal_id = proposal.json()["id"]
+        (await client.post(f"/api/v1/proposals/{proposal_id}/open", headers=headers)).raise_for_status()
+        return uuid.UUID(proposal_id)
+
+
 async def _admin(dsn: str, statement: str) -> None:
     import asyncpg
 
@@ -645,8 +694,10 @@ async def _account_id(dsn: str) -> uuid.UUID:
 
 ME = "GET /api/v1/me"
 PROFILE = "GET /profiles/{id}"
+PROPOSAL = "GET /proposals/{id}"
 CEILING_ME_LABEL = "ceiling: Litestar+asyncpg me"
 CEILING_PROFILE_LABEL = "ceiling: Litestar+asyncpg profile"
+CEILING_PROPOSAL_LABEL = "ceiling: Litestar+asyncpg proposal"
 
 
 def run(options: Options) -> None:
@@ -696,6 +747,7 @@ def run(options: Options) -> None:
                     "COOP_BENCH_POOL": str(min(options.concurrency, 20)),
                 }
                 member: Member | None = None
+                proposal_id: uuid.UUID | None = None
                 for software in options.servers:
                     group = ServerFigures(software)
                     figures.append(group)
@@ -708,6 +760,10 @@ def run(options: Options) -> None:
                         me = loop.run(measure(options, server, "/api/v1/me", postgres_pid, headers))
                         profile_path = f"/api/v1/profiles/{member.account_id}"
                         profile = loop.run(measure(options, server, profile_path, postgres_pid, headers))
+                        if proposal_id is None:
+                            proposal_id = loop.run(open_motion(server.base, dsn))
+                        proposal_path = f"/api/v1/proposals/{proposal_id}"
+                        proposal = loop.run(measure(options, server, proposal_path, postgres_pid, headers))
                         group.memory["API"] = peak_memory(server.process.pid)
                     print(f"{software}: hello-world ...", flush=True)
                     with serve(software, "hello", options.workers, env, work_dir) as server:
@@ -723,12 +779,16 @@ def run(options: Options) -> None:
                         ceiling_me_result = loop.run(measure(options, server, path, postgres_pid))
                         path = f"/ceiling/profiles/{member.account_id}"
                         ceiling_profile_result = loop.run(measure(options, server, path, postgres_pid))
+                        path = f"/ceiling/proposals/{proposal_id}"
+                        ceiling_proposal_result = loop.run(measure(options, server, path, postgres_pid))
                         group.memory["ceiling"] = peak_memory(server.process.pid)
                     group.rows += [
                         Row(CEILING_ME_LABEL, ceiling_me_result),
                         Row(ME + " (bearer)", me, CEILING_ME_LABEL),
                         Row(CEILING_PROFILE_LABEL, ceiling_profile_result),
                         Row(PROFILE + " (bearer)", profile, CEILING_PROFILE_LABEL),
+                        Row(CEILING_PROPOSAL_LABEL, ceiling_proposal_result),
+                        Row(PROPOSAL + " (bearer)", proposal, CEILING_PROPOSAL_LABEL),
                     ]
                 print("raw asyncpg ...", flush=True)
                 account_id = loop.run(_account_id(dsn))
@@ -744,25 +804,32 @@ def _cores(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def _per_request(result: Result) -> float | None:
+    return None if result.cpu.server is None else result.cpu.server / result.rps * 1e6
+
+
 def report(figures: list[ServerFigures], raw: Result) -> None:
     header = (
         f"{'server':<8} {'scenario':<34} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'÷hello':>6} {'÷ceil':>6}"
-        f" | {'client':>6} {'server':>6} {'pg':>5} {'other':>5} | {'µs/req':>6} | {'errors':>6}"
+        f" | {'client':>6} {'server':>6} {'pg':>5} {'other':>5} | {'µs/req':>6} {'÷ceil':>6} | {'errors':>6}"
     )
-    print(f"\n{'':<89}| CPU (cores)                 | server CPU")
+    print(f"\n{'':<89}| CPU (cores)                 | server CPU    |")
     print(header)
     print("-" * len(header))
     for server in figures:
         hello = server.get("hello-world GET /hello")
         for row in [*server.rows, Row("raw asyncpg, 1 account row", raw)]:
             result, cpu = row.result, row.result.cpu
-            per_request = "-" if cpu.server is None else f"{cpu.server / result.rps * 1e6:.0f}"
+            micros = _per_request(result)
+            per_request = "-" if micros is None else f"{micros:.0f}"
             ceiling = f"{result.rps / server.get(row.ceiling).rps:>6.2f}" if row.ceiling else f"{'':>6}"
+            ceiling_micros = _per_request(server.get(row.ceiling)) if row.ceiling else None
+            cpu_ratio = f"{ceiling_micros / micros:>6.2f}" if ceiling_micros and micros else f"{'':>6}"
             print(
                 f"{server.software:<8} {row.label:<34} {result.rps:>7.0f} {result.percentile(0.5):>7.2f}"
                 f" {result.percentile(0.99):>7.2f} {result.rps / hello.rps:>6.2f} {ceiling}"
                 f" | {cpu.client:>6.2f} {_cores(cpu.server):>6} {_cores(cpu.postgres):>5} {cpu.other:>5.2f}"
-                f" | {per_request:>6} | {result.errors:>6}"
+                f" | {per_request:>6} {cpu_ratio} | {result.errors:>6}"
             )
         print()
     print("Startup to ready and peak resident memory (VmHWM of each process of the server's tree, summed):")
@@ -777,7 +844,8 @@ def report(figures: list[ServerFigures], raw: Result) -> None:
         "is measured once and repeated in each group.\n"
         "CPU is in cores over the measured run: client = this load generator, server = the server's processes,\n"
         "pg = PostgreSQL (when local), other = every other process on the machine (noise, if not ~0).\n"
-        "µs/req = the server's CPU time per request: the figure least disturbed by other processes."
+        "µs/req = the server's CPU time per request: the figure least disturbed by other processes; its ÷ceil is\n"
+        "the ceiling's µs/req over the API row's (1.00: the API costs what the ceiling costs)."
     )
     results = [row.result for server in figures for row in server.rows] + [raw]
     if bound := [result.scenario for result in results if result.cpu.client > 0.9]:

@@ -43,7 +43,7 @@ from app.db import migrations
 from app.db.url import asyncpg_dsn, to_async_url, with_database
 from app.members.repository import ProfileFilters, build_tsquery, profile_search_sql
 from app.members.service import query_words
-from app.missions.repository import CANDIDATE_POOL, candidates_sql
+from app.missions.repository import CANDIDATE_POOL, candidates_with_details_sql
 
 PASSWORD = "correct horse battery staple 42"
 REGIONS = [
@@ -316,8 +316,8 @@ async def throughput(call: Callable[[int], Awaitable[None]], requests: int, conc
     return requests / (time.perf_counter() - started)
 
 
-def to_asyncpg(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
-    """`:name` binds (SQLAlchemy text) -> `$n` (asyncpg), in order of first appearance."""
+def to_asyncpg_names(sql: str) -> tuple[str, list[str]]:
+    """`:name` binds (SQLAlchemy text) -> `$n` (asyncpg), and the names in the order of their numbers."""
     names: list[str] = []
 
     def replace(match: re.Match[str]) -> str:
@@ -326,8 +326,36 @@ def to_asyncpg(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
             names.append(name)
         return f"${names.index(name) + 1}"
 
-    converted = re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", replace, sql)
+    return re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", replace, sql), names
+
+
+def to_asyncpg(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """`:name` binds (SQLAlchemy text) -> `$n` (asyncpg), in order of first appearance."""
+    converted, names = to_asyncpg_names(sql)
     return converted, [params[name] for name in names]
+
+
+async def loaded_profiles(server_url: Any, name: str) -> int:
+    """Profiles in database `name` on the server (-1 when there is no such database)."""
+    connection = await asyncpg.connect(asyncpg_dsn(server_url))
+    try:
+        if not await connection.fetchval("select count(*) from pg_database where datname = $1", name):
+            return -1
+    finally:
+        await connection.close()
+    connection = await asyncpg.connect(asyncpg_dsn(with_database(server_url, name)))
+    try:
+        if await connection.fetchval("select to_regclass('member_profile')") is None:
+            return 0
+        return int(await connection.fetchval("select count(*) from member_profile"))
+    finally:
+        await connection.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children that have ended (clock ticks -> s)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def serve(database_url: str, port: int) -> subprocess.Popen:
@@ -366,36 +394,42 @@ async def run(args: argparse.Namespace) -> None:
         data_dir = Path(tempfile.mkdtemp(prefix="coop-bench-pg-"))
         embedded = EmbeddedPostgres(data_dir)
         server_url = to_async_url(embedded.start())
-    name = f"coop_bench_mkt_{uuid.uuid4().hex[:8]}"
-    await admin_execute(asyncpg_dsn(server_url), f'create database "{name}"')
+    name = args.database or f"coop_bench_mkt_{uuid.uuid4().hex[:8]}"
     url = with_database(server_url, name)
     dsn = asyncpg_dsn(url)
+    reused = args.database is not None and await loaded_profiles(server_url, name) > 0
+    if not (args.database is not None and await loaded_profiles(server_url, name) >= 0):
+        await admin_execute(asyncpg_dsn(server_url), f'create database "{name}"')
     process = None
     try:
         await migrations.upgrade(url)
-        print(f"generating {args.profiles:,} profiles and {args.missions:,} missions...", flush=True)
-        loaded = await generate(dsn, args.profiles, args.missions)
-        print(
-            f"loaded in {loaded['load_seconds']:.1f} s ({loaded['profile_skills']:,} profile skills,"
-            f" {loaded['seats']:,} seats)",
-            flush=True,
-        )
+        if reused:
+            print(f"reusing database {name} ({await loaded_profiles(server_url, name):,} profiles)", flush=True)
+        else:
+            print(f"generating {args.profiles:,} profiles and {args.missions:,} missions...", flush=True)
+            loaded = await generate(dsn, args.profiles, args.missions)
+            print(
+                f"loaded in {loaded['load_seconds']:.1f} s ({loaded['profile_skills']:,} profile skills,"
+                f" {loaded['seats']:,} seats)",
+                flush=True,
+            )
         port = free_port()
         process = serve(url.render_as_string(hide_password=False), port)
         base = f"http://127.0.0.1:{port}"
-        results = await measure(base, dsn, args)
+        results = await measure(base, dsn, args, process.pid)
     finally:
         if process is not None:
             process.terminate()
             process.wait(timeout=10)
-        await admin_execute(asyncpg_dsn(server_url), f'drop database if exists "{name}" with (force)')
+        if args.database is None:
+            await admin_execute(asyncpg_dsn(server_url), f'drop database if exists "{name}" with (force)')
         if embedded is not None:
             embedded.stop()
             shutil.rmtree(embedded.data_dir, ignore_errors=True)
     report(results, args)
 
 
-async def measure(base: str, dsn: str, args: argparse.Namespace) -> list[dict]:
+async def measure(base: str, dsn: str, args: argparse.Namespace, server_pid: int) -> list[dict]:
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
         for _ in range(300):
@@ -447,54 +481,47 @@ async def measure(base: str, dsn: str, args: argparse.Namespace) -> list[dict]:
             " join seat_skill ss on ss.seat_id = s.id where s.mission_id = $1 group by s.id",
             mission_id,
         )
-        pool_sql, _ = to_asyncpg(
-            candidates_sql(required=True),
-            {"skill_ids": 0, "min_levels": 0, "wide": 0, "visibilities": 0, "excluded": 0, "pool": 0},
-        )
+        # The API's own statements (`candidates_with_details_sql`: the pool and what scoring reads, per
+        # seat), completed with members below the levels when too few meet them, as the API does.
+        strict_sql, strict_names = to_asyncpg_names(candidates_with_details_sql(required=True))
+        loose_sql, loose_names = to_asyncpg_names(candidates_with_details_sql(required=True, strict=False))
 
         async def raw_matching(index: int) -> None:
             async with pool.acquire() as connection:
                 for seat in seats:
-                    rows = await connection.fetch(
-                        pool_sql,
-                        list(seat["skills"]),
-                        list(seat["levels"]),
-                        CANDIDATE_POOL * 5,
-                        ["public"],
-                        [client_account["id"]],
-                        CANDIDATE_POOL,
-                    )
-                    ids = [row[0] for row in rows]
-                    await connection.fetch(
-                        "select account_id, display_name, headline, city, region, country, day_rate_min_minor,"
-                        " currency, available_from, work_mode, travel_km, latitude, longitude"
-                        " from member_profile where account_id = any($1)",
-                        ids,
-                    )
-                    await connection.fetch(
-                        "select profile_id, skill_id, level, attestations > 0 from profile_skill"
-                        " where profile_id = any($1) and skill_id = any($2)",
-                        ids,
-                        list(seat["skills"]),
-                    )
-                    await connection.fetch(
-                        "select profile_id, starts_on, ends_on, share_percent from profile_availability"
-                        " where profile_id = any($1)",
-                        ids,
-                    )
+                    values = {
+                        "skill_ids": list(seat["skills"]),
+                        "min_levels": list(seat["levels"]),
+                        "wide": CANDIDATE_POOL * 5,
+                        "visibilities": ["public"],
+                        "excluded": [client_account["id"]],
+                        "pool": CANDIDATE_POOL,
+                    }
+                    rows = await connection.fetch(strict_sql, *(values[name] for name in strict_names))
+                    if len(rows) < CANDIDATE_POOL:
+                        values["excluded"] = [client_account["id"], *(row[0] for row in rows)]
+                        await connection.fetch(loose_sql, *(values[name] for name in loose_names))
 
         sample = await http.get("/api/v1/profiles", params=search_params(0), headers=member)
         print(f"sample search: total={sample.json()['total']}", flush=True)
         results = []
-        for label, call in (
-            ("profile search, API", api_search),
-            ("profile search, raw asyncpg", raw_search),
-            ("matching (2 seats), API", api_matching),
-            ("matching SQL (2 seats), raw asyncpg", raw_matching),
-        ):
+        scenarios = (
+            ("search", "profile search, API", api_search),
+            ("search", "profile search, raw asyncpg", raw_search),
+            ("matching", "matching (2 seats), API", api_matching),
+            ("matching", "matching SQL (2 seats), raw asyncpg", raw_matching),
+        )
+        for kind, label, call in scenarios:
+            if args.only not in (None, kind):
+                continue
+            before, load_before = cpu_seconds(server_pid), os.getloadavg()[0]
             durations = await sequential(call, args.requests)
             rps = await throughput(call, args.requests, args.concurrency)
-            results.append({**summarise(label, durations), "rps": rps})
+            # The server's CPU per request (warm-up included in both the time and the count): the
+            # figure least disturbed by the other processes on the machine. Raw rows do not use it.
+            server_ms = (cpu_seconds(server_pid) - before) * 1000 / (2 * args.requests + max(10, args.requests // 10))
+            load = (load_before + os.getloadavg()[0]) / 2
+            results.append({**summarise(label, durations), "rps": rps, "server_ms": server_ms, "load": load})
             print(f"  measured {label}", flush=True)
         await pool.close()
         return results
@@ -538,10 +565,14 @@ def report(results: list[dict], args: argparse.Namespace) -> None:
         f"{args.profiles:,} profiles, {args.missions:,} missions; {args.requests} sequential requests for latency,"
         f" {args.requests} at concurrency {args.concurrency} for throughput"
     )
-    print(f"{'scenario':<38} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    print(f"{'scenario':<38} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'server CPU ms/req':>18} {'load':>5}")
     for row in results:
-        print(f"{row['name']:<38} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['rps']:>8.0f}")
-    for api, raw in ((results[0], results[1]), (results[2], results[3])):
+        server = f"{row['server_ms']:.1f}" if "API" in row["name"] else "-"
+        print(
+            f"{row['name']:<38} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['rps']:>8.0f} {server:>18}"
+            f" {row['load']:>5.1f}"
+        )
+    for api, raw in zip(results[::2], results[1::2], strict=True):
         print(
             f"{api['name']}: p50 x{api['p50_ms'] / raw['p50_ms']:.2f}, p99 x{api['p99_ms'] / raw['p99_ms']:.2f},"
             f" throughput x{raw['rps'] / api['rps']:.2f} of raw"
@@ -554,6 +585,12 @@ def main() -> None:
     parser.add_argument("--missions", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--database",
+        default=None,
+        help="use this database: generated on the first run, kept afterwards and reused as it is by later runs",
+    )
+    parser.add_argument("--only", choices=["search", "matching"], default=None, help="measure one scenario pair")
     asyncio.run(run(parser.parse_args()))
 
 

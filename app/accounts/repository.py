@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import Database
+from app.db.rows import instance_from_row
 from app.models import (
     Account,
     AuthSession,
@@ -44,7 +45,7 @@ async def active_account_for_session(
     """The account behind an access token, if its session is still alive: one query per request,
     read now, never cached, so a sign-out or a revoked session is refused on the very next request."""
     row = await database.fetch_row(_ACTIVE_ACCOUNT_SQL, account_id, session_id)
-    return Account(**dict(row)) if row is not None else None
+    return instance_from_row(Account, row) if row is not None else None
 
 
 class AccountRepository:

@@ -16,6 +16,7 @@ from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import AppError
+from app.db.engine import Database  # at run time: Litestar reads this dataclass's annotations
 
 log = structlog.get_logger(__name__)
 
@@ -23,10 +24,18 @@ log = structlog.get_logger(__name__)
 @dataclass
 class UnitOfWork:
     session: AsyncSession
+    # The request's database, for the single-statement reads that need no transaction (`Database.fetch_row`):
+    # a repository may read there while `session` has begun nothing, i.e. while the request has written
+    # nothing it would have to see. None outside HTTP requests (CLI, background loops): the session then.
+    database: Database | None = None
     _after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
         self._after_commit.append(action)
+
+    @property
+    def has_after_commit(self) -> bool:
+        return bool(self._after_commit)
 
     async def run_after_commit(self) -> None:
         for action in self._after_commit:
@@ -55,21 +64,29 @@ class BackgroundTasks:
 
 async def provide_unit_of_work(state: State) -> AsyncGenerator[UnitOfWork, None]:
     async with state.database.sessionmaker() as session:
-        unit = UnitOfWork(session)
+        unit = UnitOfWork(session, database=state.database)
         try:
             yield unit
         except AppError as error:
             committed = error.keeps_changes
             await (session.commit() if committed else session.rollback())
-            if committed:
+            if committed and unit.has_after_commit:
                 state.background.spawn(unit.run_after_commit())
             raise
         except BaseException:
             await session.rollback()
             raise
         else:
-            await session.commit()
-    state.background.spawn(unit.run_after_commit())
+            if _has_begun(session):
+                await session.commit()
+    if unit.has_after_commit:  # most requests register nothing: no task to start then
+        state.background.spawn(unit.run_after_commit())
+
+
+def _has_begun(session: AsyncSession) -> bool:
+    """Whether the request used its session: a request that read only outside it (`Database.fetch_row`)
+    has nothing to commit, and SQLAlchemy's commit would still build and close an empty transaction."""
+    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
 
 
 async def provide_session(unit_of_work: NamedDependency[UnitOfWork]) -> AsyncSession:

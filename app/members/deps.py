@@ -14,9 +14,13 @@ async def provide_member_service(unit_of_work: NamedDependency[UnitOfWork]) -> M
     return MemberService(unit_of_work)
 
 
-async def provide_viewer(request: Request) -> Account | None:
+def viewer_of(request: Request) -> Account | None:
     """Whoever is calling, if signed in: public reads answer anonymous visitors too."""
     return request.scope.get("user")
+
+
+async def provide_viewer(request: Request) -> Account | None:
+    return viewer_of(request)
 
 
 dependencies = {

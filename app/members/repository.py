@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import any_, delete, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.engine import Database
 from app.models import (
     MemberProfile,
-    Mission,
     ProfileAvailability,
     ProfileSkill,
-    Review,
     SeatSkill,
     Skill,
     SkillAttestation,
@@ -143,9 +144,151 @@ def profile_search_sql(filters: ProfileFilters) -> tuple[str, dict[str, Any]]:
     return sql, params
 
 
+# -- one profile as its page shows it, in one statement ------------------------------------------------
+#
+# `GET /api/v1/profiles/{id}` used to take seven round trips through the ORM (BEGIN, the profile, its
+# skills, their attestations, its availability, its rating, COMMIT), each paying the ORM's
+# per-statement cost, and building table-model instances cost ~100 µs each (bench/README.md). Here
+# the profile and everything its page shows come in one row: skills (each with its attestations),
+# availability and rating as arrays of anonymous records, which asyncpg decodes with their own types
+# (uuid, date, timestamptz). Visibility is not decided here: the service reads the row, then applies
+# its rules (`MemberService.can_view`), so they stay in one place.
+
+_PROFILE_VIEW = text(
+    "select p.account_id, p.display_name, p.headline, p.bio, p.photo_url, p.day_rate_min_minor,"
+    " p.day_rate_max_minor, p.currency, p.available_from, p.city, p.postal_code, p.region, p.country,"
+    " p.latitude, p.longitude, p.location_precision, p.work_mode, p.travel_km, p.languages::text,"
+    " p.links::text, p.contact_email, p.contact_phone, p.visibility, p.published_at, p.updated_at,"
+    " array(select row(s.id, s.slug, s.name, s.esco_uri, ps.level, ps.years, ps.declared, ps.attestations,"
+    "   ps.origin, array(select row(m.id, m.title, sa.created_at) from skill_attestation sa"
+    "     join mission m on m.id = sa.mission_id where sa.profile_id = p.account_id and sa.skill_id = ps.skill_id"
+    "     order by sa.created_at))"
+    "   from profile_skill ps join skill s on s.id = ps.skill_id where ps.profile_id = p.account_id"
+    "   order by ps.level desc, s.name) as skills,"
+    " array(select row(a.starts_on, a.ends_on, a.share_percent) from profile_availability a"
+    "   where a.profile_id = p.account_id order by a.starts_on) as availability,"
+    " (select row(avg(r.rating), count(*)) from review r"
+    "   where r.subject_id = p.account_id and r.published_at is not null) as rating"
+    " from member_profile p where p.account_id = :account_id"
+)
+
+# The same statement in asyncpg's own placeholders, for the raw pool (and the benchmark's ceiling).
+PROFILE_VIEW_SQL = str(_PROFILE_VIEW.compile(dialect=asyncpg_dialect.dialect()))
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRecord:
+    """The profile's own columns, as read (the same names as `MemberProfile`'s, read-only)."""
+
+    account_id: uuid.UUID
+    display_name: str
+    headline: str
+    bio: str
+    photo_url: str | None
+    day_rate_min_minor: int
+    day_rate_max_minor: int
+    currency: str
+    available_from: date | None
+    city: str
+    postal_code: str
+    region: str
+    country: str
+    latitude: float | None
+    longitude: float | None
+    location_precision: str
+    work_mode: str
+    travel_km: int
+    languages: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+    contact_email: str | None
+    contact_phone: str | None
+    visibility: str
+    published_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SkillRecord:
+    id: uuid.UUID
+    slug: str
+    name: str
+    esco_uri: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSkillRecord:
+    """A skill on a profile (the same names as `ProfileSkill`'s)."""
+
+    skill_id: uuid.UUID
+    level: int
+    years: int
+    declared: bool
+    attestations: int
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class AvailabilityRecord:
+    starts_on: date
+    ends_on: date
+    share_percent: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileViewRow:
+    profile: ProfileRecord
+    # (skill on the profile, the skill, its attestations as (mission id, mission title, attested at))
+    skills: list[tuple[ProfileSkillRecord, SkillRecord, list[tuple[uuid.UUID, str, datetime]]]]
+    availability: list[AvailabilityRecord]
+    rating: tuple[float | None, int]
+
+
+_PROFILE_COLUMNS = len(ProfileRecord.__slots__)  # type: ignore[attr-defined]
+
+
+def _profile_view_row(row: Sequence[Any]) -> ProfileViewRow:
+    columns = list(row[:_PROFILE_COLUMNS])
+    columns[18], columns[19] = json.loads(columns[18]), json.loads(columns[19])  # languages, links (jsonb)
+    skills_column, availability_column, (average, count) = row[_PROFILE_COLUMNS:]
+    return ProfileViewRow(
+        profile=ProfileRecord(*columns),
+        skills=[
+            (
+                ProfileSkillRecord(skill_id, level, years, declared, attestations, origin),
+                SkillRecord(skill_id, slug, name, esco_uri),
+                [tuple(attestation) for attestation in attested],
+            )
+            for skill_id, slug, name, esco_uri, level, years, declared, attestations, origin, attested in skills_column
+        ],
+        availability=[AvailabilityRecord(*period) for period in availability_column],
+        rating=(round(float(average), 2) if average is not None else None, int(count)),
+    )
+
+
 class MemberRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, database: Database | None = None) -> None:
         self.session = session
+        self.database = database
+
+    def _unit_untouched(self) -> bool:
+        """True while the request's session has begun nothing and holds no change: a read outside it
+        then sees exactly what a read inside it would."""
+        session = self.session
+        return not (session.in_transaction() or session.new or session.dirty or session.deleted)
+
+    async def profile_view(self, account_id: uuid.UUID) -> ProfileViewRow | None:
+        """The profile and all its page shows, in one statement; None if the member has no profile.
+
+        Read on the raw asyncpg pool, outside the unit of work, when the request has written nothing
+        yet (a plain read: no BEGIN, no COMMIT, no ORM); inside the session otherwise, so that a
+        profile just saved is read back with its changes.
+        """
+        if self.database is not None and self._unit_untouched():
+            row = await self.database.fetch_row(PROFILE_VIEW_SQL, account_id)
+        else:
+            await self.session.flush()
+            row = (await self.session.execute(_PROFILE_VIEW.bindparams(account_id=account_id))).first()
+        return _profile_view_row(row) if row is not None else None
 
     async def add(self, *rows: object) -> None:
         self.session.add_all(rows)
@@ -245,23 +388,6 @@ class MemberRepository:
         )
         return [(row[0], row[1]) for row in rows]
 
-    async def attestations(self, account_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID, str, Any]]:
-        rows = await self.session.execute(
-            select(SkillAttestation.skill_id, Mission.id, Mission.title, SkillAttestation.created_at)
-            .join(Mission, Mission.id == SkillAttestation.mission_id)
-            .where(SkillAttestation.profile_id == account_id)
-            .order_by(SkillAttestation.created_at)
-        )
-        return [(row[0], row[1], row[2], row[3]) for row in rows]
-
-    async def availability(self, account_id: uuid.UUID) -> Sequence[ProfileAvailability]:
-        rows = await self.session.scalars(
-            select(ProfileAvailability)
-            .where(ProfileAvailability.profile_id == account_id)
-            .order_by(ProfileAvailability.starts_on)
-        )
-        return rows.all()
-
     async def replace_declared_skills(
         self, account_id: uuid.UUID, skills: Sequence[tuple[uuid.UUID, int, int]]
     ) -> None:
@@ -353,14 +479,3 @@ class MemberRepository:
             )
             or 0
         )
-
-    async def rating(self, account_id: uuid.UUID) -> tuple[float | None, int]:
-        row = (
-            await self.session.execute(
-                select(func.avg(Review.rating), func.count()).where(
-                    Review.subject_id == account_id,
-                    Review.published_at.is_not(None),  # type: ignore[union-attr]
-                )
-            )
-        ).one()
-        return (round(float(row[0]), 2) if row[0] is not None else None), int(row[1])

@@ -19,13 +19,20 @@ from typing import Any
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.db.transaction import UnitOfWork
 from app.members.location import published_point
-from app.members.repository import MemberRepository, ProfileFilters, build_tsquery
+from app.members.repository import (
+    AvailabilityRecord,
+    MemberRepository,
+    ProfileFilters,
+    ProfileRecord,
+    ProfileSkillRecord,
+    SkillRecord,
+    build_tsquery,
+)
 from app.members.schemas import ProfileInput
 from app.models import (
     Account,
     MemberProfile,
     MemberStatus,
-    ProfileAvailability,
     ProfileSkill,
     Role,
     Skill,
@@ -79,11 +86,13 @@ class Attestation:
 
 @dataclass(frozen=True)
 class ProfileView:
-    """A profile as one viewer may see it; `contact` only for the member and administrators."""
+    """A profile as one viewer may see it; `contact` only for the member and administrators.
 
-    profile: MemberProfile
-    skills: list[tuple[ProfileSkill, Skill, list[Attestation]]]
-    availability: Sequence[ProfileAvailability]
+    Read-only records (the same attribute names as the table models), read in one statement."""
+
+    profile: ProfileRecord
+    skills: list[tuple[ProfileSkillRecord, SkillRecord, list[Attestation]]]
+    availability: Sequence[AvailabilityRecord]
     rating: tuple[float | None, int]
     show_contact: bool
 
@@ -106,15 +115,15 @@ class ProfileSearch:
 
 class MemberService:
     def __init__(self, unit_of_work: UnitOfWork) -> None:
-        self.repository = MemberRepository(unit_of_work.session)
+        self.repository = MemberRepository(unit_of_work.session, unit_of_work.database)
 
     # profiles
 
     async def own_profile(self, member: Account) -> ProfileView:
-        profile = await self.repository.get_profile(member.id)
-        if profile is None:
+        view = await self._view(member.id, show_contact=True)
+        if view is None:
             raise NotFound("You have no profile yet: PUT /api/v1/me/profile creates it.")
-        return await self._view(profile, show_contact=True)
+        return view
 
     async def save_profile(self, member: Account, data: ProfileInput) -> ProfileView:
         self._check(data)
@@ -171,7 +180,7 @@ class MemberService:
             member.id, [(a.starts_on, a.ends_on, a.share_percent) for a in data.availability]
         )
         await self._refresh_search_words(profile)
-        return await self._view(profile, show_contact=True)
+        return await self._saved_view(profile)
 
     def _check(self, data: ProfileInput) -> None:
         if data.day_rate_max_minor < data.day_rate_min_minor:
@@ -201,39 +210,44 @@ class MemberService:
         elif not published:
             profile.published_at = None
         profile.updated_at = datetime.now(UTC)
-        return await self._view(profile, show_contact=True)
+        return await self._saved_view(profile)
 
     async def visible_profile(self, viewer: Account | None, account_id: uuid.UUID) -> ProfileView:
         """Hidden, unpublished or members-only profiles do not exist for those who may not see them."""
-        profile = await self.repository.get_profile(account_id)
-        if profile is None or not self.can_view(viewer, profile):
-            raise NotFound()
         privileged = viewer is not None and (viewer.id == account_id or viewer.role == Role.ADMIN)
-        return await self._view(profile, show_contact=privileged)
+        view = await self._view(account_id, show_contact=privileged)
+        if view is None or not self.can_view(viewer, view.profile):
+            raise NotFound()
+        return view
 
     @staticmethod
-    def can_view(viewer: Account | None, profile: MemberProfile) -> bool:
+    def can_view(viewer: Account | None, profile: MemberProfile | ProfileRecord) -> bool:
         if viewer is not None and (viewer.id == profile.account_id or viewer.role == Role.ADMIN):
             return True
         if profile.published_at is None or profile.visibility == Visibility.HIDDEN:
             return False
         return profile.visibility == Visibility.PUBLIC or sees_members_only(viewer)
 
-    async def _view(self, profile: MemberProfile, *, show_contact: bool) -> ProfileView:
-        attestations: dict[uuid.UUID, list[Attestation]] = {}
-        for skill_id, mission_id, title, at in await self.repository.attestations(profile.account_id):
-            attestations.setdefault(skill_id, []).append(Attestation(mission_id, title, at))
-        skills = [
-            (row, skill, attestations.get(skill.id, []))
-            for row, skill in await self.repository.profile_skills(profile.account_id)
-        ]
+    async def _view(self, account_id: uuid.UUID, *, show_contact: bool) -> ProfileView | None:
+        row = await self.repository.profile_view(account_id)
+        if row is None:
+            return None
         return ProfileView(
-            profile=profile,
-            skills=skills,
-            availability=await self.repository.availability(profile.account_id),
-            rating=await self.repository.rating(profile.account_id),
+            profile=row.profile,
+            skills=[
+                (skill_row, skill, [Attestation(*attestation) for attestation in attestations])
+                for skill_row, skill, attestations in row.skills
+            ],
+            availability=row.availability,
+            rating=row.rating,
             show_contact=show_contact,
         )
+
+    async def _saved_view(self, profile: MemberProfile) -> ProfileView:
+        """The profile this request just wrote, read back through its unit of work."""
+        view = await self._view(profile.account_id, show_contact=True)
+        assert view is not None, "written and flushed by this very request"
+        return view
 
     # search
 

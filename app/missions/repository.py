@@ -125,6 +125,45 @@ def candidates_sql(*, required: bool, strict: bool = True) -> str:
     )
 
 
+# What scoring reads of a candidate (`MissionService._candidate`): the profile's columns, the seat's
+# required skills it has (skill, level, attested) and its availability periods, as arrays of records
+# (asyncpg decodes them with their types). One statement per seat instead of the pool and three
+# detail queries, each a round trip through the ORM's session (bench/README.md, marketplace).
+CANDIDATE_COLUMNS = (
+    "p.account_id, p.display_name, p.headline, p.city, p.region, p.country, p.day_rate_min_minor,"
+    " p.currency, p.available_from, p.work_mode, p.travel_km, p.latitude, p.longitude,"
+    " array(select row(ps.skill_id, ps.level, ps.attestations > 0) from profile_skill ps"
+    "   where ps.profile_id = p.account_id and ps.skill_id = any(cast(:skill_ids as uuid[]))) as skills,"
+    " array(select row(a.starts_on, a.ends_on, a.share_percent) from profile_availability a"
+    "   where a.profile_id = p.account_id) as availability"
+)
+
+
+def candidates_with_details_sql(*, required: bool, strict: bool = True) -> str:
+    """The pool of `candidates_sql`, each candidate with `CANDIDATE_COLUMNS`."""
+    return (
+        f"select {CANDIDATE_COLUMNS} from ({candidates_sql(required=required, strict=strict)}) as pool"  # noqa: S608
+        " join member_profile p on p.account_id = pool.account_id"
+    )
+
+
+# profile rows; profile -> {skill -> (level, attested)}; profile -> [(starts_on, ends_on, share_percent)]
+CandidateDetails = tuple[
+    list[Any], dict[uuid.UUID, dict[uuid.UUID, tuple[int, bool]]], dict[uuid.UUID, list[tuple[date, date, int]]]
+]
+
+
+def _candidate_details(rows: list[Any]) -> CandidateDetails:
+    skills: dict[uuid.UUID, dict[uuid.UUID, tuple[int, bool]]] = {}
+    availability: dict[uuid.UUID, list[tuple[date, date, int]]] = {}
+    for row in rows:
+        if row.skills:
+            skills[row.account_id] = {skill_id: (level, attested) for skill_id, level, attested in row.skills}
+        if row.availability:
+            availability[row.account_id] = [tuple(period) for period in row.availability]
+    return rows, skills, availability
+
+
 class MissionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -470,56 +509,36 @@ class MissionRepository:
 
     # matching
 
-    async def candidate_pool(
+    async def candidates(
         self, *, skills: dict[uuid.UUID, int], visibilities: Sequence[str], excluded: Sequence[uuid.UUID]
-    ) -> list[uuid.UUID]:
+    ) -> CandidateDetails:
+        """Matching's pool for one seat, each candidate with what scoring reads, in one statement
+        (two when few members meet the levels: the pool is then completed with those below them)."""
         params: dict[str, Any] = {
             "visibilities": list(visibilities),
             "excluded": list(excluded) or [uuid.UUID(int=0)],
             "pool": CANDIDATE_POOL,
+            "skill_ids": list(skills),
         }
         if not skills:
-            rows = await self.session.execute(text(candidates_sql(required=False)).bindparams(**params))
-            return [row[0] for row in rows]
-        params.update(skill_ids=list(skills), min_levels=list(skills.values()), wide=CANDIDATE_POOL * 5)
-        found = [row[0] for row in await self.session.execute(text(candidates_sql(required=True)).bindparams(**params))]
+            return _candidate_details(await self._rows(candidates_with_details_sql(required=False), params))
+        params.update(min_levels=list(skills.values()), wide=CANDIDATE_POOL * 5)
+        found = await self._rows(candidates_with_details_sql(required=True), params)
         if len(found) < CANDIDATE_POOL:  # few meet the levels: complete with those below them
-            loose = await self.session.execute(text(candidates_sql(required=True, strict=False)).bindparams(**params))
-            seen = set(found)
-            found += [row[0] for row in loose if row[0] not in seen][: CANDIDATE_POOL - len(found)]
-        return found
+            params["excluded"] = [*params["excluded"], *(row[0] for row in found)]
+            loose = await self._rows(candidates_with_details_sql(required=True, strict=False), params)
+            found += loose[: CANDIDATE_POOL - len(found)]
+        return _candidate_details(found)
 
-    async def candidate_details(self, account_ids: Sequence[uuid.UUID], skill_ids: Sequence[uuid.UUID]):
-        """Profiles, the required skills they have, and their availability, in three queries."""
-        profiles = (
-            await self.session.execute(
-                text(
-                    "select account_id, display_name, headline, city, region, country, day_rate_min_minor,"
-                    " currency, available_from, work_mode, travel_km, latitude, longitude"
-                    " from member_profile where account_id = any(:ids)"
-                ).bindparams(ids=list(account_ids))
-            )
-        ).all()
-        skills: dict[uuid.UUID, dict[uuid.UUID, tuple[int, bool]]] = {}
-        if skill_ids:
-            rows = await self.session.execute(
-                text(
-                    "select profile_id, skill_id, level, attestations > 0 from profile_skill"
-                    " where profile_id = any(:ids) and skill_id = any(:skills)"
-                ).bindparams(ids=list(account_ids), skills=list(skill_ids))
-            )
-            for profile_id, skill_id, level, attested in rows:
-                skills.setdefault(profile_id, {})[skill_id] = (level, attested)
-        availability: dict[uuid.UUID, list[tuple[date, date, int]]] = {}
-        rows = await self.session.execute(
-            text(
-                "select profile_id, starts_on, ends_on, share_percent from profile_availability"
-                " where profile_id = any(:ids)"
-            ).bindparams(ids=list(account_ids))
-        )
-        for profile_id, start, end, share in rows:
-            availability.setdefault(profile_id, []).append((start, end, share))
-        return profiles, skills, availability
+    async def candidate_details(
+        self, account_ids: Sequence[uuid.UUID], skill_ids: Sequence[uuid.UUID]
+    ) -> CandidateDetails:
+        """Profiles, the given skills they have, and their availability, in one statement."""
+        sql = f"select {CANDIDATE_COLUMNS} from member_profile p where p.account_id = any(:ids)"  # noqa: S608
+        return _candidate_details(await self._rows(sql, {"ids": list(account_ids), "skill_ids": list(skill_ids)}))
+
+    async def _rows(self, sql: str, params: dict[str, Any]) -> list[Any]:
+        return list(await self.session.execute(text(sql).bindparams(**params)))
 
     async def open_seats_for(self, member_id: uuid.UUID, visibilities: Sequence[str]) -> list[Any]:
         """Unfilled seats of open missions the member may see and does not own, best skill coverage first."""

@@ -689,10 +689,9 @@ class MissionService:
         results = []
         for seat in seats:
             required = {row.skill_id: row.min_level for row, _ in seat_skills.get(seat.id, [])}
-            pool = await self.repository.candidate_pool(
+            profiles, skills, availability = await self.repository.candidates(
                 skills=required, visibilities=listed_visibilities(viewer), excluded=excluded
             )
-            profiles, skills, availability = await self.repository.candidate_details(pool, list(required))
             need = self._need(mission, seat, required)
             scored = [
                 (profile, matching.score(need, self._candidate(profile, skills, availability), rules))

@@ -19,6 +19,7 @@ from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.guards import admin_only, member_or_admin
 from app.core.errors import AppError, NotFound
@@ -31,6 +32,7 @@ from app.vault.service import VaultService
 from app.web.forms import clean, convert, form_data, optional_int
 from app.web.i18n import DISPLAY_TIMEZONE, N_, gettext
 from app.web.labels import LABELS
+from app.web.pages.refusals import refused
 from app.web.rendering import FormRejected, field_errors, page, redirect
 
 Id = FromPath[uuid.UUID]
@@ -179,23 +181,29 @@ class VaultPages(Controller):
         current_account: NamedDependency[Account],
         vault: NamedDependency[VaultService],
         consent: NamedDependency[ConsentService],
+        db_session: NamedDependency[AsyncSession],
     ) -> Redirect:
         values, multi = await form_data(request)
-        context = {**await self._vault_context(current_account, vault, consent), "values": values}
-        context["chosen"] = multi.get("scopes", [])
-        expires_at = _end_of_day(values.get("expires_on", ""))
-        if expires_at is None:
-            raise FormRejected(VAULT_TEMPLATE, context=context, errors={"expires_on": gettext("Give a date.")})
-        body = {
-            "convention_id": values.get("convention_id", ""),
-            "scopes": multi.get("scopes", []),
-            "expires_at": expires_at,
-        }
-        data = convert(body, GrantInput, VAULT_TEMPLATE, context)
         try:
+            expires_at = _end_of_day(values.get("expires_on", ""))
+            if expires_at is None:
+                raise FormRejected(VAULT_TEMPLATE, errors={"expires_on": gettext("Give a date.")})
+            body = {
+                "convention_id": values.get("convention_id", ""),
+                "scopes": multi.get("scopes", []),
+                "expires_at": expires_at,
+            }
+            data = convert(body, GrantInput, VAULT_TEMPLATE, {})
             await consent.grant(current_account, data)
-        except AppError as error:
-            raise _rejected(VAULT_TEMPLATE, error, context) from error
+        except (AppError, FormRejected) as error:
+            raise await refused(
+                db_session,
+                VAULT_TEMPLATE,
+                error,
+                lambda: self._vault_context(current_account, vault, consent),
+                values=values,
+                chosen=multi.get("scopes", []),
+            ) from error
         return redirect("/vault/receipts", "done")
 
     @post("/grants/{grant_id:uuid}/revoke", guards=[vault_member])
@@ -238,24 +246,38 @@ class VaultPages(Controller):
 
     @post("/partners", guards=[admin_only])
     async def add_partner(
-        self, request: Request, current_account: NamedDependency[Account], consent: NamedDependency[ConsentService]
+        self,
+        request: Request,
+        current_account: NamedDependency[Account],
+        consent: NamedDependency[ConsentService],
+        db_session: NamedDependency[AsyncSession],
     ) -> Template:
         values, _ = await form_data(request)
-        context = {**await self._conventions_context(current_account, consent), "values": values}
         body = {"name": values.get("name", "").strip(), "kind": values.get("kind", "").strip()}
-        data = convert(body, PartnerInput, CONVENTIONS_TEMPLATE, context)
-        partner, secret = await consent.add_partner(data)
+        try:
+            data = convert(body, PartnerInput, CONVENTIONS_TEMPLATE, {})
+            partner, secret = await consent.add_partner(data)
+        except (AppError, FormRejected) as error:
+            raise await refused(
+                db_session,
+                CONVENTIONS_TEMPLATE,
+                error,
+                lambda: self._conventions_context(current_account, consent),
+                values=values,
+            ) from error
         response = page(request, "vault/partner_created.html", partner=partner, secret=secret)
         response.headers.update(NO_STORE)
         return response
 
     @post("/conventions", guards=[admin_only])
     async def add_convention(
-        self, request: Request, current_account: NamedDependency[Account], consent: NamedDependency[ConsentService]
+        self,
+        request: Request,
+        current_account: NamedDependency[Account],
+        consent: NamedDependency[ConsentService],
+        db_session: NamedDependency[AsyncSession],
     ) -> Redirect:
         values, multi = await form_data(request)
-        context = {**await self._conventions_context(current_account, consent), "values": values}
-        context["chosen"] = multi.get("categories", [])
         body = {
             "partner_id": values.get("partner_id", ""),
             "title": values.get("title", "").strip(),
@@ -272,11 +294,18 @@ class VaultPages(Controller):
             "starts_on": values.get("starts_on", ""),
             "ends_on": values.get("ends_on", ""),
         }
-        data = convert(body, ConventionInput, CONVENTIONS_TEMPLATE, context)
         try:
+            data = convert(body, ConventionInput, CONVENTIONS_TEMPLATE, {})
             await consent.add_convention(current_account, data)
-        except AppError as error:
-            raise _rejected(CONVENTIONS_TEMPLATE, error, context) from error
+        except (AppError, FormRejected) as error:
+            raise await refused(
+                db_session,
+                CONVENTIONS_TEMPLATE,
+                error,
+                lambda: self._conventions_context(current_account, consent),
+                values=values,
+                chosen=multi.get("categories", []),
+            ) from error
         return redirect("/vault/conventions", "saved")
 
     # -- erasure: a password, then a confirmation step, then the certificate ---------------------------------

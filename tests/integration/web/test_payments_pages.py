@@ -206,3 +206,10 @@ async def test_payments_pages_authorization_matrix(client: AsyncTestClient, acto
             if response.status_code != expected[name]:
                 failures.append(f"{method} {url} as {name}: {response.status_code} != {expected[name]}")
     assert not failures, "\n".join(failures)
+
+
+async def test_payments_pages_speak_english_too(client: AsyncTestClient, actors: Actors) -> None:
+    english = await signed_in(client, actors.owner.email or "", "en")
+    page = await english.get("/payments/account")
+    assert '<html lang="en">' in page.text and "Your account with the cooperative" in page.text
+    assert "€0.00" in page.text and "Save the IBAN" in page.text

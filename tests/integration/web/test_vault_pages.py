@@ -19,7 +19,7 @@ from tests.integration.conftest import Actors
 from tests.integration.platform.matrix import ACTOR_ORDER, expect
 from tests.integration.vault.matrix_setups import convention_body
 from tests.integration.web.conftest import Browsers
-from tests.integration.web.helpers import Browser
+from tests.integration.web.helpers import Browser, signed_in
 
 
 def _day(days: int) -> str:
@@ -205,3 +205,10 @@ async def test_vault_pages_authorization_matrix(browsers: Browsers) -> None:
             if response.status_code != expected[name]:
                 failures.append(f"{method} {url} as {name}: {response.status_code} != {expected[name]}")
     assert not failures, "\n".join(failures)
+
+
+async def test_vault_pages_speak_english_too(client: AsyncTestClient, actors: Actors) -> None:
+    english = await signed_in(client, actors.owner.email or "", "en")
+    page = await english.get("/vault")
+    assert '<html lang="en">' in page.text and "Your data vault" in page.text and "Start an export" in page.text
+    assert "Data vault" in page.text  # the navigation entry

@@ -12,7 +12,7 @@ import json
 import tempfile
 import uuid
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, get_args
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State, UploadFile
@@ -27,7 +27,7 @@ from app.models import Account, Role
 from app.vault.consent import ConsentService
 from app.vault.erasure import ErasureService
 from app.vault.guards import vault_member
-from app.vault.schemas import ConventionInput, GrantInput, PartnerInput
+from app.vault.schemas import ConventionInput, GrantInput, PartnerInput, Scope
 from app.vault.service import VaultService
 from app.web.forms import clean, convert, form_data, optional_int
 from app.web.i18n import DISPLAY_TIMEZONE, N_, gettext
@@ -44,15 +44,7 @@ IMPORT_TEMPLATE = "vault/import.html"
 NO_STORE = {"cache-control": "no-store"}
 # A browser upload is read into a spooled file; the service's own limit (settings) is checked as it is read.
 UPLOAD_CEILING = 256 * 1024 * 1024
-SCOPES = (
-    "profile",
-    "skills",
-    "engagements",
-    "reviews_received",
-    "applications",
-    "assembly_participation",
-    "credentials",
-)
+SCOPES: tuple[str, ...] = get_args(Scope)  # the feature's own list of what a partner may read
 
 LABELS.update(
     {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -190,13 +191,24 @@ MATRIX = [
     ("POST", "/payments/invoices/{invoice}/pay", expect(403, 404, 200, 403, 401)),
     ("POST", "/payments/account/bank-account", expect(400, 400, 403, 403, 401)),
     ("POST", "/payments/payout-runs", expect(403, 403, 403, 409, 401)),
+    ("POST", "/payments/quotes/{quote}/accept", expect(403, 404, 409, 403, 401)),
+    ("POST", "/payments/milestones/{milestone}/accept", expect(403, 404, 409, 403, 401)),
+    ("GET", "/payments/payout-runs/{missing}", expect(403, 403, 403, 404, 303)),
+    ("GET", "/payments/payout-runs/{missing}/sepa", expect(403, 403, 403, 404, 303)),
+    ("POST", "/payments/payout-runs/{missing}/approve", expect(403, 403, 403, 404, 401)),
+    ("POST", "/payments/payout-lines/{missing}/outcome", expect(403, 403, 403, 404, 401), {"outcome": "executed"}),
 ]
 
 
 async def test_payments_pages_authorization_matrix(client: AsyncTestClient, actors: Actors, browsers: Browsers) -> None:
     """A member never sees another's quote or invoice (404, like a missing one); payouts are the admins'."""
     invoice = await issued_invoice(client, actors)
-    context = {"quote": invoice["quote_id"], "invoice": invoice["id"]}
+    context = {
+        "quote": invoice["quote_id"],
+        "invoice": invoice["id"],
+        "milestone": invoice["milestone_id"],
+        "missing": uuid.uuid4(),
+    }
     failures = []
     for method, template, expected, *body in MATRIX:
         url = template.format(**context)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
 
@@ -192,6 +193,10 @@ MATRIX = [
     ("POST", "/vault/grants", expect(400, 400, 403, 403, 401)),
     ("POST", "/vault/erasure/confirm", expect(403, 403, 403, 403, 401)),
     ("POST", "/vault/recovery-key", expect(200, 200, 403, 403, 401)),
+    ("POST", "/vault/exports", expect(303, 303, 403, 403, 401)),
+    ("GET", f"/vault/exports/{uuid.uuid4()}/archive", expect(404, 404, 403, 403, 303)),
+    ("POST", f"/vault/grants/{uuid.uuid4()}/revoke", expect(404, 404, 403, 403, 401)),
+    ("POST", "/vault/erasure", expect(403, 403, 403, 403, 401)),
 ]
 
 

@@ -136,7 +136,20 @@ class PaymentPages(Controller):
         self, request: Request, account: Account, payments: PaymentsService, quote_id: uuid.UUID
     ) -> dict[str, Any]:
         view = await payments.quote(account, quote_id)
-        return {"view": view, "is_client": account.id == view.quote.client_id}
+        # Each milestone's invoice, when issued (one per milestone), from the viewer's own invoices.
+        invoices, _ = await payments.invoices(account, 200, 0)
+        ids = {m.id for m in view.milestones}
+        billed = {
+            row.invoice.milestone_id: row.invoice
+            for row in invoices
+            if row.invoice.kind == "invoice" and row.invoice.milestone_id in ids
+        }
+        return {
+            "view": view,
+            "is_client": account.id == view.quote.client_id,
+            "is_member": account.id == view.quote.member_id,
+            "billed": billed,
+        }
 
     @get("/quotes/{quote_id:uuid}", guards=[signed_in])
     async def quote(
@@ -184,6 +197,20 @@ class PaymentPages(Controller):
     ) -> Redirect:
         _, quote = await payments.accept_milestone(current_account, milestone_id)
         return redirect(f"/payments/quotes/{quote.id}", "done")
+
+    @post("/milestones/{milestone_id:uuid}/deliver", guards=[signed_in])
+    async def deliver_milestone(
+        self, milestone_id: Id, current_account: NamedDependency[Account], payments: NamedDependency[PaymentsService]
+    ) -> Redirect:
+        _, quote = await payments.deliver(current_account, milestone_id)
+        return redirect(f"/payments/quotes/{quote.id}", "done")
+
+    @post("/milestones/{milestone_id:uuid}/invoice", guards=[signed_in])
+    async def issue_invoice(
+        self, milestone_id: Id, current_account: NamedDependency[Account], payments: NamedDependency[PaymentsService]
+    ) -> Redirect:
+        view = await payments.issue_invoice(current_account, milestone_id)
+        return redirect(f"/payments/invoices/{view.invoice.id}", "done")
 
     @get("/invoices/{invoice_id:uuid}", guards=[signed_in])
     async def invoice(

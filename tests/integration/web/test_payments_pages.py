@@ -79,10 +79,17 @@ async def test_a_client_pays_and_accepts_then_admins_pay_the_member_out_with_fou
 ) -> None:
     quote = await accepted_quote(client, actors)
     milestone = quote["milestones"][0]["id"]
-    delivered = await client.post(f"/api/v1/payments/milestones/{milestone}/deliver", headers=actors.owner.headers)
-    assert delivered.status_code == 200
-    issued = await client.post(f"/api/v1/payments/milestones/{milestone}/invoice", headers=actors.owner.headers)
-    invoice = issued.json()
+    # The engaged member declares the milestone delivered and has its invoice issued, from the quote's page.
+    member_quote = await browsers.owner.get(f"/payments/quotes/{quote['id']}")
+    assert "Déclarer l&#39;étape livrée" in member_quote.text and "Accepter cette étape" not in member_quote.text
+    assert (await browsers.owner.post(f"/payments/milestones/{milestone}/deliver")).status_code == 303
+    assert (await browsers.client.post(f"/payments/milestones/{milestone}/invoice")).status_code == 403
+    issued = await browsers.owner.post(f"/payments/milestones/{milestone}/invoice")
+    assert issued.status_code == 303 and issued.headers["location"].startswith("/payments/invoices/")
+    assert (await browsers.owner.post(f"/payments/milestones/{milestone}/invoice")).status_code == 409
+    invoice_id = issued.headers["location"].rsplit("/", 1)[1]
+    invoice = (await client.get(f"/api/v1/payments/invoices/{invoice_id}", headers=actors.client.headers)).json()
+    assert invoice["reference"] in (await browsers.owner.get(f"/payments/quotes/{quote['id']}")).text
 
     page = await browsers.client.get(f"/payments/invoices/{invoice['id']}")
     assert page.status_code == 200
@@ -193,6 +200,8 @@ MATRIX = [
     ("POST", "/payments/payout-runs", expect(403, 403, 403, 409, 401)),
     ("POST", "/payments/quotes/{quote}/accept", expect(403, 404, 409, 403, 401)),
     ("POST", "/payments/milestones/{milestone}/accept", expect(403, 404, 409, 403, 401)),
+    ("POST", "/payments/milestones/{milestone}/deliver", expect(303, 404, 403, 409, 401)),
+    ("POST", "/payments/milestones/{milestone}/invoice", expect(409, 404, 403, 409, 401)),
     ("GET", "/payments/payout-runs/{missing}", expect(403, 403, 403, 404, 303)),
     ("GET", "/payments/payout-runs/{missing}/sepa", expect(403, 403, 403, 404, 303)),
     ("POST", "/payments/payout-runs/{missing}/approve", expect(403, 403, 403, 404, 401)),

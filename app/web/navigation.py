@@ -40,12 +40,19 @@ def member_or_admin(account: Account | None) -> bool:
     return admitted(account) or admin(account)
 
 
+def vault_owner(account: Account | None) -> bool:
+    return account is not None and account.role == Role.MEMBER
+
+
 NAV: list[NavItem] = [
     NavItem("/dashboard", N_("Dashboard"), signed_in),
     NavItem("/profiles", N_("Profiles"), anyone),
     NavItem("/missions", N_("Missions"), anyone),
     NavItem("/assemblies", N_("Assemblies"), member_or_admin),
     NavItem("/admin/members", N_("Administration"), admin),
+    NavItem("/payments", N_("Payments"), signed_in),
+    NavItem("/vault", N_("Data vault"), vault_owner),
+    NavItem("/vault/conventions", N_("Conventions"), admin),
 ]
 
 

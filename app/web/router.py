@@ -32,7 +32,9 @@ from app.web.pages.admin import AdminPages
 from app.web.pages.assemblies import AssemblyPages
 from app.web.pages.dashboard import DashboardPages
 from app.web.pages.missions import MissionPages
+from app.web.pages.payments import PaymentPages
 from app.web.pages.profiles import ProfilePages
+from app.web.pages.vault import VaultPages
 from app.web.session_cookie import SessionCookies
 
 HERE = Path(__file__).parent
@@ -47,6 +49,8 @@ PAGES: list[ControllerRouterHandler] = [
     MissionPages,
     AssemblyPages,
     AdminPages,
+    PaymentPages,
+    VaultPages,
 ]
 
 

@@ -64,6 +64,7 @@ LABELS: dict[str, dict[str, str]] = {
         "not-in-electorate": N_("You are not in this vote's electorate."),
         "proxy-not-held": N_("You do not hold this proxy."),
         "proxy-refused": N_("This proxy cannot be given."),
+        "rate-limited": N_("Too many attempts: wait a minute and try again."),
         "validation-error": N_("Some fields need your attention."),
         "vote-not-open": N_("This vote is not open."),
         "weak-password": N_("This password is too easy to guess: choose a longer one."),

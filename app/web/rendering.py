@@ -55,6 +55,7 @@ class FormRejected(Exception):
     errors: dict[str, str] = field(default_factory=dict)
     summary: str = ""
     status: int = 400
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Retry-After on a 429
 
 
 # Form fields named differently from the schemas' (amounts are typed in major units).

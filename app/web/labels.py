@@ -54,6 +54,7 @@ LABELS: dict[str, dict[str, str]] = {
     "problem": {
         "conflict": N_("This conflicts with the current state."),
         "email-taken": N_("An account with this email already exists."),
+        "email-not-verified": N_("This needs a confirmed email address: open the link we mailed you."),
         "forbidden": N_("You are not allowed to do this."),
         "identity-provider-error": N_("The identity provider could not complete the sign-in."),
         "invalid-ballot": N_("This ballot is not valid."),

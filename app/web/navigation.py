@@ -46,6 +46,9 @@ NAV: list[NavItem] = [
     NavItem("/missions", N_("Missions"), anyone),
     NavItem("/assemblies", N_("Assemblies"), member_or_admin),
     NavItem("/admin/members", N_("Administration"), admin),
+    NavItem("/me/cv", N_("My CV"), admitted),
+    NavItem("/trainings", N_("Trainings"), anyone),
+    NavItem("/diagnostic", N_("Needs diagnostic"), lambda account: not admitted(account)),
 ]
 
 

@@ -43,6 +43,9 @@ FLASHES: Mapping[str, str] = {
     "done": N_("Done."),
     "ballot-cast": N_("Your ballot is recorded. Keep your receipt."),
     "admitted": N_("The member's status is changed."),
+    "cv-read": N_("Your CV is read: review the suggested skills below."),
+    "cv-forgotten": N_("The CV and its evidence sentences are deleted."),
+    "path-followed": N_("You follow this path: mark each training once completed."),
 }
 
 

@@ -33,6 +33,7 @@ from app.web.pages.assemblies import AssemblyPages
 from app.web.pages.dashboard import DashboardPages
 from app.web.pages.missions import MissionPages
 from app.web.pages.profiles import ProfilePages
+from app.web.pages.seed import CvPages, DiagnosticPages, TrainingPages
 from app.web.session_cookie import SessionCookies
 
 HERE = Path(__file__).parent
@@ -47,6 +48,9 @@ PAGES: list[ControllerRouterHandler] = [
     MissionPages,
     AssemblyPages,
     AdminPages,
+    CvPages,
+    TrainingPages,
+    DiagnosticPages,
 ]
 
 

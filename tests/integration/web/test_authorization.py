@@ -100,6 +100,23 @@ ROWS = [
         "admission is the administrators' act",
         body={"status": "member"},
     ),
+    # Seed services: a member's CVs and training paths are theirs; the catalogue and diagnostic are open.
+    Row("GET", lambda c: "/me/cv", expect(200, 200, 403, 403, 303), "admitted members read their CVs"),
+    Row("GET", lambda c: "/me/training-paths", expect(200, 200, 403, 403, 303), "admitted members plan paths"),
+    Row("GET", lambda c: "/trainings", expect(200, 200, 200, 200, 200), "the training catalogue is public"),
+    Row("GET", lambda c: "/diagnostic", expect(200, 200, 200, 200, 200), "anyone takes the diagnostic"),
+    Row(
+        "GET",
+        lambda c: f"/diagnostic/results/{c['owner']}",
+        expect(404, 404, 404, 404, 303),
+        "a result is its owner's (no such result here)",
+    ),
+    Row(
+        "POST",
+        lambda c: f"/me/cv/{c['owner']}/delete",
+        expect(404, 404, 403, 403, 401),
+        "a CV extraction exists for its member only (none here)",
+    ),
 ]
 
 

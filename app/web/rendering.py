@@ -46,6 +46,7 @@ FLASHES: Mapping[str, str] = {
     "cv-read": N_("Your CV is read: review the suggested skills below."),
     "cv-forgotten": N_("The CV and its evidence sentences are deleted."),
     "path-followed": N_("You follow this path: mark each training once completed."),
+    "organisation-verified": N_("The organisation is verified: its missions can be shown to the public."),
 }
 
 

@@ -117,6 +117,29 @@ ROWS = [
         expect(404, 404, 403, 403, 401),
         "a CV extraction exists for its member only (none here)",
     ),
+    # Administration: every page and form is the administrators' alone.
+    Row("GET", lambda c: "/admin/organisations", expect(403, 403, 403, 200, 303), "organisations to verify"),
+    Row("GET", lambda c: "/admin/statutes", expect(403, 403, 403, 200, 303), "statutes and colleges"),
+    Row("GET", lambda c: "/admin/audit", expect(403, 403, 403, 200, 303), "the audit log's head"),
+    Row(
+        "GET",
+        lambda c: f"/admin/assemblies/{c['owner']}",
+        expect(403, 403, 403, 404, 303),
+        "an assembly's bureau page (no such assembly here)",
+    ),
+    Row(
+        "POST",
+        lambda c: f"/admin/organisations/{c['client_organisation']}/verify",
+        expect(403, 403, 403, 303, 401),
+        "verifying a client organisation is the administrators' act",
+    ),
+    Row(
+        "POST",
+        lambda c: "/admin/colleges",
+        expect(403, 403, 403, 404, 401),
+        "college admissions are the administrators' (no such account here)",
+        body={"account_id": "00000000-0000-4000-8000-000000000000", "college": ""},
+    ),
 ]
 
 
@@ -129,6 +152,7 @@ async def test_html_routes_authorization_matrix(client: AsyncTestClient, actors:
         "owner": actors.owner.account_id,
         "draft": draft.json()["id"],
         "owner_session": _session_of(actors.owner.access_token or ""),
+        "client_organisation": actors.client.organisation_id,
     }
     failures = []
     for row in ROWS:

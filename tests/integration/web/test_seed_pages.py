@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from tests.integration.conftest import Actors
 from tests.integration.cv import files
 from tests.integration.members.factories import profile_body
-from tests.integration.training.helpers import import_catalogue
+from tests.integration.training.helpers import import_catalogue, seat_mission
 from tests.integration.web.conftest import Browsers
 
 CV_LINES = [
@@ -144,3 +144,25 @@ async def test_the_diagnostic_drafts_a_mission_anonymously_then_claimed_and_post
 
     signed_in = await browsers.owner.post("/diagnostic", ANSWERS)  # signed in: the result is theirs at once
     assert signed_in.status_code == 303 and signed_in.headers["location"].startswith("/diagnostic/results/")
+
+
+async def test_a_path_toward_an_open_missions_seat(client: AsyncTestClient, actors: Actors, browsers: Browsers) -> None:
+    await import_catalogue(client, actors.admin)
+    saved = await client.put("/api/v1/me/profile", json=profile_body([]), headers=actors.other_member.headers)
+    assert saved.status_code == 200, saved.text
+    mission = await seat_mission(client, actors.owner)
+    seat = mission["seats"][0]["id"]
+    link = f"/me/training-paths?mission_id={mission['id']}&amp;seat_id={seat}"
+    shown = await browsers.other_member.get(f"/missions/{mission['id']}")
+    assert link in shown.text  # the seat's skills lead to the trainings that reach them
+    form = await browsers.other_member.get(link.replace("&amp;", "&"))
+    assert f'name="seat_id" value="{seat}"' in form.text
+    planned = await browsers.other_member.post(
+        "/me/training-paths/plan", {"mission_id": mission["id"], "seat_id": seat, "optimise": "cost"}
+    )
+    assert planned.status_code == 200 and "Parcours back-end complet" in planned.text  # the cheapest cover
+    assert mission["title"] in planned.text  # the seat it opens
+    wrong = await browsers.other_member.post(
+        "/me/training-paths/plan", {"mission_id": mission["id"], "seat_id": actors.owner.account_id, "optimise": "cost"}
+    )
+    assert wrong.status_code == 400 and "error-summary" in wrong.text

@@ -83,6 +83,19 @@ class AccountRepository:
     async def get_organisation(self, organisation_id: uuid.UUID) -> ClientOrganisation | None:
         return await self.session.get(ClientOrganisation, organisation_id)
 
+    async def list_organisations(
+        self, *, unverified_only: bool, limit: int, offset: int
+    ) -> tuple[Sequence[ClientOrganisation], int]:
+        query = select(ClientOrganisation)
+        count = select(func.count()).select_from(ClientOrganisation)
+        if unverified_only:
+            query = query.where(ClientOrganisation.verified_at.is_(None))  # type: ignore[union-attr]
+            count = count.where(ClientOrganisation.verified_at.is_(None))  # type: ignore[union-attr]
+        rows = await self.session.scalars(
+            query.order_by(ClientOrganisation.legal_name, ClientOrganisation.id).limit(limit).offset(offset)
+        )
+        return rows.all(), int(await self.session.scalar(count) or 0)
+
     # sessions and refresh tokens
     async def lock_refresh_token(self, token_hash: bytes) -> RefreshToken | None:
         return await self.session.scalar(

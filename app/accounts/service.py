@@ -200,6 +200,12 @@ class AccountService:
             organisation.verified_at, organisation.verified_by_id = datetime.now(UTC), admin.id
         return organisation
 
+    async def list_organisations(
+        self, *, unverified_only: bool, limit: int, offset: int
+    ) -> tuple[Sequence[ClientOrganisation], int]:
+        """Client organisations for the administrators who verify them (those waiting first, if asked)."""
+        return await self.repository.list_organisations(unverified_only=unverified_only, limit=limit, offset=offset)
+
     async def list_accounts(self, *, role: Role | None, limit: int, offset: int) -> tuple[Sequence[Account], int]:
         return await self.repository.list_accounts(role=role.value if role else None, limit=limit, offset=offset)
 

@@ -339,10 +339,30 @@ async def audit_database(sessionmaker: Any, *, since: str | None = None) -> Audi
     return AuditReport(chain, checked, problems, since, since_problem)
 
 
+def head_text(seq: int, head: bytes | None) -> str:
+    """A head as people keep it and `coop audit verify --since` reads it: `SEQ:HASH`."""
+    return f"{seq}:{head.hex() if head else GENESIS.hex()}"
+
+
 async def chain_head_text(sessionmaker: Any) -> str:
     """`SEQ:HASH` of the chain's last link, after chaining what is pending (`coop audit head`)."""
     async with sessionmaker() as session, session.begin():
         await chain_pending(AssemblyRepository(session), limit=1_000_000)
     async with sessionmaker() as session, session.begin():
         seq, head = await AssemblyRepository(session).chain_head()
-    return f"{seq}:{head.hex() if head else GENESIS.hex()}"
+    return head_text(seq, head)
+
+
+@dataclass(frozen=True)
+class AuditHead:
+    """The chain's last sealed link, and how many events still wait for the sequencer to seal them."""
+
+    seq: int
+    text: str  # SEQ:HASH, as `coop audit head` prints it
+    unchained: int
+
+
+async def audit_head(repository: AssemblyRepository) -> AuditHead:
+    """Read only (no sealing, unlike the CLI): a page showing the head never takes the chain's lock."""
+    seq, head = await repository.chain_head()
+    return AuditHead(seq=seq, text=head_text(seq, head), unchained=await repository.unchained_count())

@@ -41,7 +41,7 @@ def _error_page(request: Request, status: int, message: str, headers: dict[str, 
 
 def form_rejected(request: Request, error: FormRejected) -> Response:
     use_request_locale(request)
-    return page(  # type: ignore[return-value]
+    response = page(
         request,
         error.template,
         status=error.status,
@@ -49,6 +49,8 @@ def form_rejected(request: Request, error: FormRejected) -> Response:
         summary=error.summary or gettext("Some fields need your attention."),
         **error.context,
     )
+    response.headers.update(error.headers)
+    return response  # type: ignore[return-value]
 
 
 def app_error(request: Request, error: AppError) -> Response:

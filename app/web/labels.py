@@ -54,6 +54,7 @@ LABELS: dict[str, dict[str, str]] = {
     "problem": {
         "conflict": N_("This conflicts with the current state."),
         "email-taken": N_("An account with this email already exists."),
+        "email-not-verified": N_("This needs a confirmed email address: open the link we mailed you."),
         "forbidden": N_("You are not allowed to do this."),
         "identity-provider-error": N_("The identity provider could not complete the sign-in."),
         "invalid-ballot": N_("This ballot is not valid."),
@@ -64,6 +65,7 @@ LABELS: dict[str, dict[str, str]] = {
         "not-in-electorate": N_("You are not in this vote's electorate."),
         "proxy-not-held": N_("You do not hold this proxy."),
         "proxy-refused": N_("This proxy cannot be given."),
+        "rate-limited": N_("Too many attempts: wait a minute and try again."),
         "validation-error": N_("Some fields need your attention."),
         "vote-not-open": N_("This vote is not open."),
         "weak-password": N_("This password is too easy to guess: choose a longer one."),

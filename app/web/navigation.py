@@ -53,6 +53,9 @@ NAV: list[NavItem] = [
     NavItem("/payments", N_("Payments"), signed_in),
     NavItem("/vault", N_("Data vault"), vault_owner),
     NavItem("/vault/conventions", N_("Conventions"), admin),
+    NavItem("/me/cv", N_("My CV"), admitted),
+    NavItem("/trainings", N_("Trainings"), anyone),
+    NavItem("/diagnostic", N_("Needs diagnostic"), lambda account: not admitted(account)),
 ]
 
 

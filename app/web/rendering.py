@@ -43,6 +43,10 @@ FLASHES: Mapping[str, str] = {
     "done": N_("Done."),
     "ballot-cast": N_("Your ballot is recorded. Keep your receipt."),
     "admitted": N_("The member's status is changed."),
+    "cv-read": N_("Your CV is read: review the suggested skills below."),
+    "cv-forgotten": N_("The CV and its evidence sentences are deleted."),
+    "path-followed": N_("You follow this path: mark each training once completed."),
+    "organisation-verified": N_("The organisation is verified: its missions can be shown to the public."),
 }
 
 
@@ -55,6 +59,7 @@ class FormRejected(Exception):
     errors: dict[str, str] = field(default_factory=dict)
     summary: str = ""
     status: int = 400
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Retry-After on a 429
 
 
 # Form fields named differently from the schemas' (amounts are typed in major units).

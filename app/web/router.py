@@ -35,6 +35,7 @@ from app.web.pages.missions import MissionPages
 from app.web.pages.payments import PaymentPages
 from app.web.pages.profiles import ProfilePages
 from app.web.pages.vault import VaultPages
+from app.web.pages.seed import CvPages, DiagnosticPages, TrainingPages
 from app.web.session_cookie import SessionCookies
 
 HERE = Path(__file__).parent
@@ -51,6 +52,9 @@ PAGES: list[ControllerRouterHandler] = [
     AdminPages,
     PaymentPages,
     VaultPages,
+    CvPages,
+    TrainingPages,
+    DiagnosticPages,
 ]
 
 

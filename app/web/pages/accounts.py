@@ -19,6 +19,7 @@ from app.accounts.guards import signed_in
 from app.accounts.oidc import OidcProviders
 from app.accounts.service import AccountService, IssuedTokens, NewOrganisation
 from app.core.errors import AppError, InvalidCredentials
+from app.core.rate_limit import OWN_LIMITS, RateLimited
 from app.models import Account, Role
 from app.settings import Settings
 from app.web.forms import clean, form_data, query_text
@@ -53,7 +54,12 @@ def _rejected(template: str, error: AppError, values: dict[str, str], **context:
         errors = {_FIELD_OF[error.slug]: summary, **errors}
     values = {key: value for key, value in values.items() if "password" not in key}
     return FormRejected(
-        template, context={"values": values, **context}, errors=errors, summary=summary, status=error.status_code
+        template,
+        context={"values": values, **context},
+        errors=errors,
+        summary=summary,
+        status=error.status_code,
+        headers=dict(error.headers or {}),
     )
 
 
@@ -127,7 +133,9 @@ class AuthPages(Controller):
             providers=[provider.name for provider in oidc_providers.configured],
         )
 
-    @post("/sign-in")
+    # The API's own sign-in limits (per account and per address failures, `AuthLimits`), not the
+    # per-address request ceiling: same store and keys, so a browser and a script share one budget.
+    @post("/sign-in", opt={OWN_LIMITS: True})
     async def sign_in(
         self,
         request: Request,
@@ -135,14 +143,17 @@ class AuthPages(Controller):
         state: State,
         settings: NamedDependency[Settings],
         oidc_providers: NamedDependency[OidcProviders],
+        client_address: NamedDependency[str],
     ) -> Redirect:
         values, _ = await form_data(request)
         target = safe_next(values.get("next"))
         # The cookie never outlives the session: its expiry is taken before the session opens.
         expires_at = datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_seconds)
         try:
-            tokens = await accounts.sign_in(email=values.get("email", ""), password=values.get("password", ""))
-        except InvalidCredentials as error:
+            tokens = await accounts.sign_in(
+                email=values.get("email", ""), password=values.get("password", ""), address=client_address
+            )
+        except (InvalidCredentials, RateLimited) as error:
             providers = [provider.name for provider in oidc_providers.configured]
             raise _rejected("accounts/sign_in.html", error, values, next=target, providers=providers) from error
         return _signed_in(state, settings, tokens, expires_at, target)

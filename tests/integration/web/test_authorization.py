@@ -100,6 +100,46 @@ ROWS = [
         "admission is the administrators' act",
         body={"status": "member"},
     ),
+    # Seed services: a member's CVs and training paths are theirs; the catalogue and diagnostic are open.
+    Row("GET", lambda c: "/me/cv", expect(200, 200, 403, 403, 303), "admitted members read their CVs"),
+    Row("GET", lambda c: "/me/training-paths", expect(200, 200, 403, 403, 303), "admitted members plan paths"),
+    Row("GET", lambda c: "/trainings", expect(200, 200, 200, 200, 200), "the training catalogue is public"),
+    Row("GET", lambda c: "/diagnostic", expect(200, 200, 200, 200, 200), "anyone takes the diagnostic"),
+    Row(
+        "GET",
+        lambda c: f"/diagnostic/results/{c['owner']}",
+        expect(404, 404, 404, 404, 303),
+        "a result is its owner's (no such result here)",
+    ),
+    Row(
+        "POST",
+        lambda c: f"/me/cv/{c['owner']}/delete",
+        expect(404, 404, 403, 403, 401),
+        "a CV extraction exists for its member only (none here)",
+    ),
+    # Administration: every page and form is the administrators' alone.
+    Row("GET", lambda c: "/admin/organisations", expect(403, 403, 403, 200, 303), "organisations to verify"),
+    Row("GET", lambda c: "/admin/statutes", expect(403, 403, 403, 200, 303), "statutes and colleges"),
+    Row("GET", lambda c: "/admin/audit", expect(403, 403, 403, 200, 303), "the audit log's head"),
+    Row(
+        "GET",
+        lambda c: f"/admin/assemblies/{c['owner']}",
+        expect(403, 403, 403, 404, 303),
+        "an assembly's bureau page (no such assembly here)",
+    ),
+    Row(
+        "POST",
+        lambda c: f"/admin/organisations/{c['client_organisation']}/verify",
+        expect(403, 403, 403, 303, 401),
+        "verifying a client organisation is the administrators' act",
+    ),
+    Row(
+        "POST",
+        lambda c: "/admin/colleges",
+        expect(403, 403, 403, 404, 401),
+        "college admissions are the administrators' (no such account here)",
+        body={"account_id": "00000000-0000-4000-8000-000000000000", "college": ""},
+    ),
 ]
 
 
@@ -112,6 +152,7 @@ async def test_html_routes_authorization_matrix(client: AsyncTestClient, actors:
         "owner": actors.owner.account_id,
         "draft": draft.json()["id"],
         "owner_session": _session_of(actors.owner.access_token or ""),
+        "client_organisation": actors.client.organisation_id,
     }
     failures = []
     for row in ROWS:

@@ -6,8 +6,10 @@ import re
 
 from litestar.testing import AsyncTestClient
 
-from tests.integration.conftest import Actors
+from tests.conftest import Mailbox
+from tests.integration.conftest import Actors, register
 from tests.integration.web.conftest import Browsers
+from tests.integration.web.helpers import signed_in
 
 MISSION_FORM = {
     "title": "Site de la régie de quartier",
@@ -96,3 +98,27 @@ async def test_two_seat_mission_from_posting_to_reviews(
     assert back.status_code == 303
     public = await browsers.anonymous.get(path)
     assert "Excellent travail." in public.text and "Client clair." in public.text  # published together
+
+
+async def test_an_unverified_client_is_told_why_its_mission_cannot_open(
+    client: AsyncTestClient, mailbox: Mailbox
+) -> None:
+    customer = await register(client, role="client", name="Client Pressé")
+    browser = await signed_in(client, customer.email or "", language="en")
+    form = await browser.get("/missions/new")
+    assert 'id="unverified-notice"' in form.text and "confirmed your email address" in form.text
+    created = await browser.post("/missions/new", MISSION_FORM)
+    assert created.status_code == 303, created.text  # a draft is fine
+    path = created.headers["location"]
+    shown = await browser.get(path)
+    assert 'id="unverified-notice"' in shown.text and "cannot open yet" in shown.text
+    refused = await browser.post(f"{path}/transition", {"to": "open"})
+    assert refused.status_code == 403 and "error-summary" in refused.text
+    assert "This needs a confirmed email address" in refused.text
+
+    # The mailed link, in the browser, then the mission opens and the notice is gone.
+    token = mailbox.last_token(customer.email or "")
+    assert (await browser.post("/verify-email", {"token": token})).status_code == 303
+    assert 'id="unverified-notice"' not in (await browser.get(path)).text
+    assert (await browser.post(f"{path}/transition", {"to": "open"})).status_code == 303
+    assert 'id="unverified-notice"' not in (await browser.get("/missions/new")).text

@@ -3,7 +3,8 @@
 1. a client accepts a quote, reads the invoice, downloads its Factur-X PDF and starts paying (this
    server has no Stripe account: the page says the provider is not there, and nothing is booked);
    the member reads their account and records an IBAN, shown masked; at 360 px too;
-2. a member exports their vault and downloads it, creates a recovery key and reads the access log.
+2. a member exports their vault and downloads it, creates a recovery key and reads the access log;
+   an administrator records a convention with a partner; the member consents under it and revokes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -130,5 +132,34 @@ def test_a_member_exports_their_vault_and_keeps_a_recovery_key(server: Server, p
     expect(member.locator("#private-key")).to_contain_text("BEGIN PRIVATE KEY")
     visit(member, f"{base}/vault/access-log")
     expect(member.locator("table")).to_contain_text("export.downloaded")
-    visit(member, f"{base}/vault/conventions")
+    # An administrator registers a partner and records a convention; the member consents, then revokes.
+    admin = people(server.admin_email)
+    visit(admin, f"{base}/vault/conventions")
+    admin.fill("#field-name", "Agence Emploi Territoires")
+    admin.fill("#field-kind", "agence territoriale")
+    submit(admin, "Enregistrer le partenaire")
+    expect(admin.locator("main")).to_contain_text("Secret client OAuth")
+    visit(admin, f"{base}/vault/conventions")
+    admin.fill("#field-title", "Accompagnement vers l'emploi")
+    admin.fill("#field-purpose", "Proposer des missions adaptées aux compétences.")
+    admin.check("#category-profile")
+    admin.check("#category-skills")
+    admin.fill("#field-retention_days", "90")
+    admin.check("#field-no_resale")
+    admin.fill("#field-hosting", "France")
+    admin.fill("#field-starts_on", date.today().isoformat())
+    admin.fill("#field-ends_on", (date.today() + timedelta(days=60)).isoformat())
+    submit(admin, "Enregistrer la convention")
+    expect(admin.locator("main")).to_contain_text("Accompagnement vers l'emploi")
+
+    visit(member, f"{base}/vault")
+    member.check("#scope-skills")
+    member.fill("#field-expires_on", (date.today() + timedelta(days=30)).isoformat())
+    submit(member, "Donner mon consentement")
+    expect(member.locator("main")).to_contain_text("consentement donné")
+    visit(member, f"{base}/vault")
+    submit(member, "Révoquer maintenant")
+    expect(member.locator("main")).to_contain_text("révoquée le")
+    visit(member, f"{base}/vault/receipts")
+    expect(member.locator("main")).to_contain_text("consentement retiré")
     visit(member, f"{base}/vault/erasure")

@@ -111,6 +111,8 @@ async def test_a_client_pays_and_accepts_then_admins_pay_the_member_out_with_fou
     assert intent.startswith("pi_") and "_secret_" in started.text
     retried = await browsers.client.post(f"/payments/invoices/{invoice['id']}/pay", {"method": "card"})
     assert intent in retried.text  # the same PaymentIntent: nothing is charged twice
+    waiting = await browsers.client.get(f"/payments/invoices/{invoice['id']}")
+    assert 'hx-trigger="every 10s"' in waiting.text  # with JavaScript, the status reloads itself
 
     # What Stripe.js would do in the browser, then Stripe's webhook (signed alike): the page says paid.
     assert confirm_with_card(localstripe, intent)["status"] == "succeeded"
@@ -122,7 +124,8 @@ async def test_a_client_pays_and_accepts_then_admins_pay_the_member_out_with_fou
     while "Commencer le paiement" in (await browsers.client.get(f"/payments/invoices/{invoice['id']}")).text:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.1)
-    assert "payé" in (await browsers.client.get(f"/payments/invoices/{invoice['id']}")).text
+    paid = await browsers.client.get(f"/payments/invoices/{invoice['id']}")
+    assert "payé" in paid.text and 'hx-trigger="every 10s"' not in paid.text
 
     quote_page = await browsers.client.get(f"/payments/quotes/{quote['id']}")
     assert "Accepter cette étape" in quote_page.text

@@ -58,7 +58,8 @@ def recorded_intent(intent_id: str) -> dict[str, Any]:
 
 class RecordedStripe:
     """Answers GET /v1/payment_intents/<id> with the recorded PaymentIntent (under the asked id) and
-    keeps each request's path and query for the test to check."""
+    GET /v1/refunds with an empty list (for the reconciliation), and keeps each request's path and
+    query for the test to check."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, list[str]]]] = []

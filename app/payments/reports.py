@@ -101,14 +101,16 @@ class ReportsService:
         return [f"unbalanced transaction {txn}" for txn in await self.repository.unbalanced_transactions()]
 
     async def reconcile(self) -> list[str]:
-        """Compare the journal with Stripe: every succeeded PaymentIntent booked for its amount, every
-        Stripe refund booked, nothing booked that Stripe does not know."""
+        """Compare the journal with Stripe: every succeeded PaymentIntent booked for its amount and its
+        processing fee, every Stripe refund booked, nothing booked that Stripe does not know; and list
+        the inbox entries that failed for good (a fee never read, an event never applied)."""
         if self.gateway is None:
             raise PaymentProviderError("No payment provider is configured.")
         gateway = self.gateway
         differences: list[str] = []
         payments = await self.repository.booked_amounts("client_payment")
         refunds = await self.repository.booked_amounts("refund")
+        fees = await self.repository.booked_amounts("processor_fee")
         seen_refunds: set[str] = set()
         for payment in await self.repository.payments_with_intents():
             assert payment.payment_intent_id is not None
@@ -122,6 +124,11 @@ class ReportsService:
                 differences.append(f"{intent.id}: Stripe received {intent.amount_minor}, ledger booked {booked or 0}")
             if intent.status != "succeeded" and booked:
                 differences.append(f"{intent.id}: ledger booked {booked} but Stripe says {intent.status}")
+            if intent.status == "succeeded":
+                fee = await gateway.charge_fee(intent.id)
+                booked_fee = -fees.get(fee.id, 0) if fee else 0
+                if fee is not None and fee.amount_minor > 0 and booked_fee != fee.amount_minor:
+                    differences.append(f"{intent.id}: Stripe's fee is {fee.amount_minor}, ledger booked {booked_fee}")
             for refund in await gateway.refunds_of(intent.id):
                 seen_refunds.add(refund.id)
                 booked_refund = -refunds.get(refund.id, 0)
@@ -131,6 +138,8 @@ class ReportsService:
                     )
         for reference in set(refunds) - seen_refunds:
             differences.append(f"{reference}: refund booked in the ledger, unknown to Stripe")
+        for event_id, event_type, error in await self.repository.abandoned_events():
+            differences.append(f"inbox {event_id} ({event_type}): given up after 5 attempts: {error}")
         return differences
 
 

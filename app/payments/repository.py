@@ -441,6 +441,15 @@ class PaymentsRepository:
             {"ids": event_ids},
         )
 
+    async def abandoned_events(self) -> list[tuple[str, str, str | None]]:
+        """Inbox entries that failed on every attempt: left for the operator (the reconciliation lists them)."""
+        rows = await self.session.execute(
+            select(WebhookEvent.event_id, WebhookEvent.type, WebhookEvent.last_error)
+            .where(WebhookEvent.processed_at.is_(None), WebhookEvent.attempts >= 5)  # type: ignore[union-attr]
+            .order_by(WebhookEvent.received_at)
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
     async def pending_events(self) -> int:
         return int(
             await self.session.scalar(

@@ -648,13 +648,15 @@ class PaymentsService:
                 if payment is not None:
                     await self.book_refund(payment, refund["id"], int(refund["amount"]))
             return
-        if kind in ("charge.dispute.created", "charge.dispute.closed"):
+        if kind in ("charge.dispute.created", "charge.dispute.funds_withdrawn", "charge.dispute.closed"):
             payment = await self._payment_for(obj, obj.get("payment_intent"))
             if payment is None:
                 return
-            status = obj.get("status")
-            if kind == "charge.dispute.created" or status in ("won", "lost"):
-                # Also when the outcome arrives before the opening: the dispute is booked on the way.
+            status = str(obj.get("status") or "")
+            # An inquiry (`warning_*`) withdraws no money and costs no fee: nothing is booked unless it
+            # escalates (then `funds_withdrawn`). An outcome seen before the opening books it on the way.
+            withdrawn = kind == "charge.dispute.funds_withdrawn" or status in ("won", "lost")
+            if withdrawn or (kind == "charge.dispute.created" and not status.startswith("warning_")):
                 await self.book_refund(payment, obj["id"], int(obj["amount"]), kind="dispute")
             if kind == "charge.dispute.closed" and status == "won":
                 await self.book_dispute_won(payment, obj["id"])

@@ -1,9 +1,10 @@
 """localstripe as a real process on a loopback port, once per test session, and Stripe-side helpers.
 
 localstripe (a fake, stateful Stripe) serves PaymentIntents, payment methods and refunds and signs the
-webhooks it sends. It has no idempotency keys, no disputes, no Connect, no retries and sends no
-`charge.refunded`: those deliveries are built and signed by `signed_event` below, with the same
-secret, so the webhook endpoint verifies them exactly as it would Stripe's.
+webhooks it sends. It has no idempotency keys, no disputes, no Connect, no retries, reports every fee
+as 0 and sends no `charge.refunded`: those deliveries are built and signed by `signed_event` below,
+with the same secret, so the webhook endpoint verifies them exactly as it would Stripe's (and a
+recorded Stripe answer serves the fee: test_processor_fees.py).
 """
 
 from __future__ import annotations

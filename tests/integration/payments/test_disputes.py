@@ -175,3 +175,32 @@ async def test_won_dispute_after_release_restores_the_member_and_a_lost_one_stay
         "dispute": 3,  # two disputes and one reversal
         "dispute_fee": 2,
     }
+
+
+async def test_an_inquiry_books_nothing_until_it_escalates(
+    client: AsyncTestClient, actors: Actors, database_url: URL
+) -> None:
+    quote = await accepted_quote(client, actors)
+    _, quiet = await _invoice_and_intent(client, actors, quote["milestones"][0]["id"])
+    _, escalated = await _invoice_and_intent(client, actors, quote["milestones"][1]["id"])
+    inquiry = {**_dispute("dp_inquiry", quiet, "warning_needs_response")}
+    second = {**_dispute("dp_escalated", escalated, "warning_needs_response"), "amount": 120000}
+    events = [
+        _succeeded(quiet),
+        signed_event(
+            "payment_intent.succeeded",
+            {"id": escalated, "object": "payment_intent", "status": "succeeded", "amount": 120000},
+        ),
+        # An inquiry that closes without a chargeback: Stripe never took the money.
+        signed_event("charge.dispute.created", inquiry),
+        signed_event("charge.dispute.closed", {**inquiry, "status": "warning_closed"}),
+        # An inquiry that becomes a chargeback: the money is withdrawn then, and booked once.
+        signed_event("charge.dispute.created", second),
+        signed_event("charge.dispute.funds_withdrawn", {**second, "status": "needs_response"}),
+    ]
+    await _deliver(client, events, 2, seed=4)
+    await _drain(database_url)
+    balances = await _balances(client, actors)
+    assert balances["escrow"] == PAID and balances["dispute_fees"] == DISPUTE_FEE
+    assert balances["treasury"] == PAID - DISPUTE_FEE
+    assert await _kinds(database_url) == {"client_payment": 2, "dispute": 1, "dispute_fee": 1}

@@ -11,11 +11,16 @@ is signed as Stripe signs it, and the fee is read by the inbox worker as in prod
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
@@ -39,9 +44,22 @@ RECORDED = json.loads((Path(__file__).parent / "recorded" / "payment_intent_with
 FEE = RECORDED["latest_charge"]["balance_transaction"]["fee"]
 
 
+def balance_transaction_id(intent_id: str) -> str:
+    return f"txn_{intent_id[3:27]}"
+
+
+def recorded_intent(intent_id: str) -> dict[str, Any]:
+    """The recorded answer, under the asked PaymentIntent (each with its own balance transaction)."""
+    answer = copy.deepcopy(RECORDED)
+    answer["id"] = answer["latest_charge"]["payment_intent"] = intent_id
+    answer["latest_charge"]["balance_transaction"]["id"] = balance_transaction_id(intent_id)
+    return answer
+
+
 class RecordedStripe:
     """Answers GET /v1/payment_intents/<id> with the recorded PaymentIntent (under the asked id) and
-    keeps each request's path and query for the test to check."""
+    GET /v1/refunds with an empty list (for the reconciliation), and keeps each request's path and
+    query for the test to check."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, list[str]]]] = []
@@ -52,10 +70,14 @@ class RecordedStripe:
                 parts = urlsplit(self.path)
                 recorded.requests.append((parts.path, parse_qs(parts.query)))
                 prefix = "/v1/payment_intents/"
-                if not parts.path.startswith(prefix):
+                if parts.path == "/v1/refunds":  # the reconciliation's listing: none were made
+                    answer: dict[str, Any] = {"object": "list", "data": [], "has_more": False, "url": "/v1/refunds"}
+                elif parts.path.startswith(prefix):
+                    answer = recorded_intent(parts.path[len(prefix) :])
+                else:
                     self.send_error(404)
                     return
-                body = json.dumps({**RECORDED, "id": parts.path[len(prefix) :]}).encode()
+                body = json.dumps(answer).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -137,7 +159,7 @@ async def test_the_fee_is_read_from_the_balance_transaction_and_booked_once(
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         fees = await connection.fetch("select external_ref, memo from ledger_transaction where kind = 'processor_fee'")
-        assert [row["external_ref"] for row in fees] == [RECORDED["latest_charge"]["balance_transaction"]["id"]]
+        assert [row["external_ref"] for row in fees] == [balance_transaction_id(billed.intent_id)]
         # Released later, the member gets the quoted share: the fee is not taken from it.
         await connection.execute(
             "update milestone set delivered_at = now() - interval '15 days' where id = $1", billed.milestone_id
@@ -155,3 +177,46 @@ async def test_the_fee_is_read_from_the_balance_transaction_and_booked_once(
         assert owed == 150000 - 15000  # 1,500.00 before tax less the 10 % contribution, nothing less
     finally:
         await connection.close()
+
+
+async def test_reconciliation_lists_a_fee_that_was_not_booked(
+    client: AsyncTestClient, actors: Actors, fee_settings: Settings, database_url: URL, recorded_stripe: RecordedStripe
+) -> None:
+    database = open_database(fee_settings, database_url)
+    try:
+        async with database.sessionmaker() as session, session.begin():
+            worker, customer = await factories.member(session), await factories.customer(session)
+            read, unread = [
+                await factories.billed_milestone(
+                    session, fee_settings, worker=worker, client=customer, amount_ht_minor=150000
+                )
+                for _ in range(2)
+            ]
+    finally:
+        await database.dispose()
+    for billed, charge in ((read, RECORDED["latest_charge"]["id"]), (unread, None)):
+        intent = {"id": billed.intent_id, "object": "payment_intent", "status": "succeeded", "amount": 180000}
+        # An event without `latest_charge` (as from an older API version) gives no way to read the fee.
+        body, headers = signed_event("payment_intent.succeeded", {**intent, "latest_charge": charge})
+        assert (await client.post(WEBHOOK, content=body, headers=headers)).status_code == 200
+    await _drain(database_url)
+
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "app.cli", "payments", "reconcile"],
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url.render_as_string(hide_password=False),
+            "COOP_DATA_DIR": str(fee_settings.data_dir),
+            "STRIPE_API_BASE": recorded_stripe.url,
+            "STRIPE_API_KEY": API_KEY,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    said = " ".join(result.stdout.split())
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{unread.intent_id}: Stripe's fee is {FEE}, ledger booked 0" in said
+    assert read.intent_id not in said and "1 difference(s)" in said

@@ -244,12 +244,15 @@ class ProfileViewRow:
     rating: tuple[float | None, int]
 
 
-_PROFILE_COLUMNS = len(ProfileRecord.__slots__)  # type: ignore[attr-defined]
+_PROFILE_FIELDS: tuple[str, ...] = ProfileRecord.__slots__  # type: ignore[attr-defined]
+_PROFILE_COLUMNS = len(_PROFILE_FIELDS)
+_JSON_COLUMNS = (_PROFILE_FIELDS.index("languages"), _PROFILE_FIELDS.index("links"))  # jsonb, read as text
 
 
 def _profile_view_row(row: Sequence[Any]) -> ProfileViewRow:
     columns = list(row[:_PROFILE_COLUMNS])
-    columns[18], columns[19] = json.loads(columns[18]), json.loads(columns[19])  # languages, links (jsonb)
+    for index in _JSON_COLUMNS:
+        columns[index] = json.loads(columns[index])
     skills_column, availability_column, (average, count) = row[_PROFILE_COLUMNS:]
     return ProfileViewRow(
         profile=ProfileRecord(*columns),

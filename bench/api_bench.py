@@ -1,4 +1,4 @@
-"""API benchmark: a framework hello-world, raw asyncpg and authenticated `GET /api/v1/me`, in one run.
+"""API benchmark: a framework hello-world, raw asyncpg and authenticated single-row reads, in one run.
 
     python -m bench.api_bench [--requests N] [--concurrency C] [--server uvicorn|granian|both] [--workers W]
 
@@ -9,7 +9,10 @@ with the same worker count. One member is registered and signed in through the A
 
 * hello-world: `GET /hello` on the bare Litestar app: the framework + server ceiling;
 * raw asyncpg: `select * from account where id = $1` through an asyncpg pool: the database ceiling;
-* `GET /api/v1/me` with the member's bearer token: JWT verification, one session query, serialisation.
+* `GET /api/v1/me` with the member's bearer token: JWT verification, one session query, serialisation;
+* `GET /api/v1/profiles/{id}` (the member's own) and `GET /api/v1/proposals/{id}` (an open motion);
+* beside each API row, its ceiling: the same Litestar and server reading the same rows through a raw
+  asyncpg pool (`bench.api_bench:ceiling_app`).
 
 Each is reported as requests/s with p50/p99 latency, as ratios to the hello-world and to raw asyncpg,
 with the servers' peak resident memory. The load generator is a closed loop of C asyncio workers on

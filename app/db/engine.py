@@ -28,6 +28,16 @@ from app.settings import Settings
 SERVER_SETTINGS = {"timezone": "UTC", "application_name": "coop-platform"}
 
 
+class Row(asyncpg.Record):
+    """An asyncpg record whose columns read as attributes too, like the rows of a SQLAlchemy result."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 @dataclass(frozen=True)
 class PoolOptions:
     """How many connections a process keeps, and whether asyncpg may prepare statements
@@ -97,6 +107,23 @@ class Database:
                 raise
             pool.expire_connections()
             return await self._fetch_row(pool, sql, args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        """Like `fetch_row`, for a statement answering several rows (each readable as `row.column` too)."""
+        pool = await self._reader_pool()
+        try:
+            return await self._fetch(pool, sql, args)
+        except Exception as error:
+            if not is_disconnect(error):
+                raise
+            pool.expire_connections()
+            return await self._fetch(pool, sql, args)
+
+    async def _fetch(self, pool: asyncpg.Pool, sql: str, args: tuple[Any, ...]) -> list[Row]:
+        if self.pool_options.statement_cache_size:
+            return await pool.fetch(sql, *args, record_class=Row)
+        async with pool.acquire() as connection, connection.transaction():  # see `_fetch_row`
+            return await connection.fetch(sql, *args, record_class=Row)
 
     async def _fetch_row(self, pool: asyncpg.Pool, sql: str, args: tuple[Any, ...]) -> asyncpg.Record | None:
         if self.pool_options.statement_cache_size:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import inspect
-from sqlalchemy.orm import attributes
+from sqlalchemy.orm import attributes, configure_mappers
 
 Model = TypeVar("Model")
 
@@ -19,6 +19,9 @@ def instance_from_row(model: type[Model], row: Mapping[str, Any]) -> Model:
     the ORM's attribute events: ~60 µs per account against ~3 µs here, on every authenticated request
     (bench/README.md). Nothing is validated either way: the values come from the database.
     """
-    instance = inspect(model).class_manager.new_instance()
+    mapper = inspect(model)
+    if not mapper.configured:  # the ORM configures mappers before it loads a row; so must we (once)
+        configure_mappers()
+    instance = mapper.class_manager.new_instance()
     attributes.instance_dict(instance).update(row)
     return instance

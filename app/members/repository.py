@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Sequence
@@ -243,12 +244,15 @@ class ProfileViewRow:
     rating: tuple[float | None, int]
 
 
-_PROFILE_COLUMNS = len(ProfileRecord.__slots__)  # type: ignore[attr-defined]
+_PROFILE_FIELDS: tuple[str, ...] = ProfileRecord.__slots__  # type: ignore[attr-defined]
+_PROFILE_COLUMNS = len(_PROFILE_FIELDS)
+_JSON_COLUMNS = (_PROFILE_FIELDS.index("languages"), _PROFILE_FIELDS.index("links"))  # jsonb, read as text
 
 
 def _profile_view_row(row: Sequence[Any]) -> ProfileViewRow:
     columns = list(row[:_PROFILE_COLUMNS])
-    columns[18], columns[19] = json.loads(columns[18]), json.loads(columns[19])  # languages, links (jsonb)
+    for index in _JSON_COLUMNS:
+        columns[index] = json.loads(columns[index])
     skills_column, availability_column, (average, count) = row[_PROFILE_COLUMNS:]
     return ProfileViewRow(
         profile=ProfileRecord(*columns),
@@ -263,6 +267,26 @@ def _profile_view_row(row: Sequence[Any]) -> ProfileViewRow:
         availability=[AvailabilityRecord(*period) for period in availability_column],
         rating=(round(float(average), 2) if average is not None else None, int(count)),
     )
+
+
+_KNOWN_WORDS = "select word from search_word where word = any(:words)"
+_CLOSEST_WORDS = (
+    "select q.word, c.word from unnest(cast(:words as text[])) as q(word)"
+    # `%` is pg_trgm's similarity operator (its GIN index); the threshold is checked below.
+    " cross join lateral (select s.word, similarity(s.word, q.word) as score"
+    "   from search_word s where s.word % q.word"
+    "   and s.length between char_length(q.word) - 2 and char_length(q.word) + 2"
+    "   order by score desc, s.word limit 3) as c"
+    " where c.score >= :threshold"
+)
+
+
+@functools.lru_cache(maxsize=512)
+def _asyncpg_statement(sql: str) -> tuple[str, tuple[str, ...]]:
+    """A `:name` statement in asyncpg's `$n` placeholders, and the names in their order, compiled by
+    SQLAlchemy's asyncpg dialect (once per statement shape: search has a few dozen)."""
+    compiled = text(sql).compile(dialect=asyncpg_dialect.dialect())
+    return str(compiled), tuple(compiled.positiontup or ())
 
 
 class MemberRepository:
@@ -441,35 +465,28 @@ class MemberRepository:
 
     async def correct_words(self, words: Sequence[str]) -> dict[str, list[str]]:
         """For each unknown word, its closest vocabulary words by pg_trgm's trigram similarity."""
-        known = set(
-            await self.session.scalars(
-                text("select word from search_word where word = any(:words)").bindparams(words=list(words))
-            )
-        )
+        known = {row[0] for row in await self._read(_KNOWN_WORDS, {"words": list(words)})}
         unknown = [word for word in words if word not in known and len(word) >= MIN_CORRECTED_LENGTH]
         if not unknown:
             return {}
-        rows = await self.session.execute(
-            text(
-                "select q.word, c.word from unnest(cast(:words as text[])) as q(word)"
-                # `%` is pg_trgm's similarity operator (its GIN index); the threshold is checked below.
-                " cross join lateral (select s.word, similarity(s.word, q.word) as score"
-                "   from search_word s where s.word % q.word"
-                "   and s.length between char_length(q.word) - 2 and char_length(q.word) + 2"
-                "   order by score desc, s.word limit 3) as c"
-                " where c.score >= :threshold"
-            ).bindparams(words=unknown, threshold=SIMILARITY_THRESHOLD)
-        )
         corrections: dict[str, list[str]] = {}
-        for word, candidate in rows:
+        for word, candidate in await self._read(_CLOSEST_WORDS, {"words": unknown, "threshold": SIMILARITY_THRESHOLD}):
             corrections.setdefault(word, []).append(candidate)
         return corrections
 
     async def search_profiles(self, filters: ProfileFilters) -> tuple[list[Any], int | None]:
         """A page of profile rows (each with its skills as JSON: slug, name, level, attestations) and the total."""
-        sql, params = profile_search_sql(filters)
-        rows = (await self.session.execute(text(sql).bindparams(**params))).all()
-        return list(rows), (int(rows[0].total) if rows else None)
+        rows = await self._read(*profile_search_sql(filters))
+        return rows, (int(rows[0].total) if rows else None)
+
+    async def _read(self, sql: str, params: dict[str, Any]) -> list[Any]:
+        """Rows of a read-only statement (SQLAlchemy `:name` binds): on the raw pool outside the unit of
+        work while the request has written nothing (search: no BEGIN, no COMMIT, no ORM result rows,
+        ~40 % of a search request's samples, bench/README.md), in the session otherwise."""
+        if self.database is not None and self._unit_untouched():
+            statement, names = _asyncpg_statement(sql)
+            return await self.database.fetch(statement, *(params[name] for name in names))
+        return list(await self.session.execute(text(sql).bindparams(**params)))
 
     async def count_profiles(self, filters: ProfileFilters) -> int:
         sql, params = profile_search_sql(filters)

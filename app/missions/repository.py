@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.members.repository import tsquery_sql
 from app.models import (
@@ -266,6 +267,12 @@ class MissionRepository:
             select(MissionTransition).where(MissionTransition.mission_id == mission_id).order_by(MissionTransition.at)
         )
         return rows.all()
+
+    @staticmethod
+    def show_loaded(row: Any, column: str, value: str) -> None:
+        """Gives a loaded row's column the value the caller sees (an opened sealed text) as if loaded from
+        the database: not a change, so a flush never writes it back in clear."""
+        set_committed_value(row, column, value)
 
     # applications and engagements
 

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy.orm.attributes import set_committed_value
-
 from app.core.errors import Conflict, EmailNotVerified, Forbidden, InvalidInput, NotFound
 from app.core.sealing import MasterKeys, MemberKeyRing, is_sealed, open_text, seal_text
 from app.db.transaction import UnitOfWork
@@ -381,7 +379,7 @@ class MissionService:
         await self._keys.load({getattr(row, author) for row in sealed})
         for row in sealed:
             key = self._keys.loaded(getattr(row, author))
-            set_committed_value(row, column, open_text(key, getattr(row, column), table=table, row_id=row.id))
+            self.repository.show_loaded(row, column, open_text(key, getattr(row, column), table=table, row_id=row.id))
 
     async def _add_sealed(self, row: Any, column: str, author_id: uuid.UUID, table: str) -> None:
         """Adds the row with `column` sealed under its author's data key (created on first use); the
@@ -392,7 +390,7 @@ class MissionService:
             assert key is not None
             setattr(row, column, seal_text(key, text, table=table, row_id=row.id))
         await self.repository.add(row)
-        set_committed_value(row, column, text)
+        self.repository.show_loaded(row, column, text)
 
     async def my_engagements(
         self, member: Account, limit: int, offset: int

@@ -19,12 +19,13 @@ from typing import Any
 import msgspec
 
 from app.core.errors import AppError, Conflict, InvalidToken, NotFound
+from app.core.sealing import MasterKeys, MemberKeyRing
 from app.db.transaction import UnitOfWork
 from app.members.service import MemberService
 from app.models import Account, VaultConsentReceipt, VaultConvention, VaultGrant, VaultPartner, VaultPartnerToken
 from app.vault import records
 from app.vault.credentials import VaultSigner, canonical_json, iso
-from app.vault.export import profile_file, subject_id
+from app.vault.export import opened_rows, profile_file, subject_id
 from app.vault.oauth import PartnerClient, TokenOutcome, TokenRequest, hash_secret, issue_token, new_secret
 from app.vault.repository import VaultRepository
 from app.vault.schemas import ConventionInput, GrantInput, PartnerInput
@@ -75,10 +76,14 @@ class PartnerAccess:
 
 
 class ConsentService:
-    def __init__(self, unit_of_work: UnitOfWork, *, signer: VaultSigner, members: MemberService) -> None:
+    def __init__(
+        self, unit_of_work: UnitOfWork, *, signer: VaultSigner, members: MemberService, master_keys: MasterKeys
+    ) -> None:
         self.repository = VaultRepository(unit_of_work.session)
         self.signer = signer
         self.members = members
+        # Applications' messages and reviews' texts are sealed under their author's key (read only here).
+        self.keys = MemberKeyRing(unit_of_work.session, master_keys)
 
     # -- partners and conventions (administrators) ---------------------------------------------------------------
 
@@ -316,6 +321,7 @@ class ConsentService:
             row_type = records.SECTION_BY_NAME[section].row
             rows: list[Any] = []
             async for batch in self.repository.stream_section(section, member_id):
-                rows.extend(msgspec.to_builtins(row_type(**dict(row))) for row in batch)
+                opened = await opened_rows(self.keys, section, member_id, batch)
+                rows.extend(msgspec.to_builtins(row_type(**row)) for row in opened)
             result[section] = rows
         return result

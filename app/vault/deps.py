@@ -35,7 +35,7 @@ async def provide_vault_service(
 async def provide_consent_service(
     unit_of_work: NamedDependency[UnitOfWork], state: State, members: NamedDependency[MemberService]
 ) -> ConsentService:
-    return ConsentService(unit_of_work, signer=state.vault_signer, members=members)
+    return ConsentService(unit_of_work, signer=state.vault_signer, members=members, master_keys=state.vault_master_keys)
 
 
 async def provide_erasure_service(unit_of_work: NamedDependency[UnitOfWork], state: State) -> ErasureService:

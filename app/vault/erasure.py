@@ -5,7 +5,8 @@ What is destroyed: the account's name, email and password (the row stays under a
 because engagements, ballots and the audit chain point to it), sessions and tokens, sign-in
 identities, the profile, the texts of applications, reviews, questions and comments, governance mails,
 every vault row (imports, credentials, grants, receipts, exports, the access log, the recovery key)
-and, last, the member's data key, so that any copy of their encrypted vault data (a backup) is noise.
+and, last, the member's data key, so that any copy of their encrypted data (a backup of the vault's rows,
+or of the applications' messages, reviews and questions they wrote, sealed under it) is noise.
 What is kept is listed in the certificate with its reason and its end. Payments: the member's IBAN and
 holder name are deleted (the ciphertext is under the cooperative's payments key, not the member's, so
 deleting it is what destroys it); invoices, journal entries and payout lines are kept ten years under

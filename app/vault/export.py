@@ -17,7 +17,7 @@ import html
 import io
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -204,6 +204,27 @@ def csv_lines(rows: Iterable[records.Strict], columns: tuple[str, ...] | None = 
     return buffer.getvalue().encode()
 
 
+async def opened_rows(
+    keys: MemberKeyRing, section: str, member_id: uuid.UUID, batch: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """A batch of a section's rows with other features' sealed texts opened under their author's key
+    (the member's, or the reviewer's for reviews received); `[erased]` where that key was destroyed."""
+    sealed = SEALED_COLUMNS.get(section)
+    if sealed is None:
+        return [dict(row) for row in batch]
+    column, table, author = sealed
+    await keys.load({row[author] for row in batch} if author else {member_id})
+    return [
+        {
+            **row,
+            column: open_text(
+                keys.loaded(row[author] if author else member_id), row[column], table=table, row_id=row["id"]
+            ),
+        }
+        for row in batch
+    ]
+
+
 class ArchiveBuilder:
     """One archive for one member, read from one session (a repeatable-read snapshot)."""
 
@@ -265,28 +286,9 @@ class ArchiveBuilder:
 
     async def _rows(self, section: Section) -> AsyncIterator[list[records.Strict]]:
         """Native rows, then imported history, as row structs, a batch at a time."""
-        sealed = SEALED_COLUMNS.get(section.name)
         async for batch in self.repository.stream_section(section.name, self.member_id):
-            if sealed is None:
-                yield [section.row(**dict(row)) for row in batch]
-                continue
-            column, table, author = sealed
-            authors = {row[author] for row in batch} if author else {self.member_id}
-            await self.authors_keys.load(authors)
-            yield [
-                section.row(
-                    **{
-                        **row,
-                        column: open_text(
-                            self.authors_keys.loaded(row[author] if author else self.member_id),
-                            row[column],
-                            table=table,
-                            row_id=row["id"],
-                        ),
-                    }  # type: ignore[arg-type]
-                )
-                for row in batch
-            ]
+            rows = await opened_rows(self.authors_keys, section.name, self.member_id, batch)
+            yield [section.row(**row) for row in rows]
         if not section.importable:
             return
         key = await self._key()

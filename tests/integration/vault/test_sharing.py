@@ -19,7 +19,7 @@ def convention_body(partner_id: str, **overrides: object) -> dict[str, object]:
     body: dict[str, object] = {
         "partner_id": partner_id,
         "title": "Parcours emploi Auvergne-Rhône-Alpes",
-        "categories": ["profile", "skills", "engagements"],
+        "categories": ["profile", "skills", "engagements", "reviews_received"],
         "purpose": "Proposer aux membres des formations adaptées à leurs missions.",
         "legal_basis": "consent",
         "retention_days": 365,
@@ -78,7 +78,11 @@ async def test_a_partner_reads_what_the_member_granted_and_nothing_more(
     grant = ok(
         await client.post(
             "/api/v1/me/vault/grants",
-            json={"convention_id": convention["id"], "scopes": ["profile", "engagements"], "expires_at": _in(days=30)},
+            json={
+                "convention_id": convention["id"],
+                "scopes": ["profile", "engagements", "reviews_received"],
+                "expires_at": _in(days=30),
+            },
             headers=owner,
         ),
         201,
@@ -86,7 +90,7 @@ async def test_a_partner_reads_what_the_member_granted_and_nothing_more(
     receipt = grant["receipt"]
     assert receipt["schema_version"] == "ISO/IEC TS 27560:2023" and receipt["state"] == "given"
     assert receipt["pii_principal"]["id"] == f"urn:uuid:{actors.owner.account_id}"
-    assert receipt["purposes"][0]["pii_categories"] == ["engagements", "profile"]
+    assert receipt["purposes"][0]["pii_categories"] == ["engagements", "profile", "reviews_received"]
     assert receipt["purposes"][0]["retention"] == "P365D" and receipt["recipients"][0]["name"] == partner["name"]
 
     # Client credentials: a wrong secret, a grant type other than client credentials, a scope beyond the convention.
@@ -94,7 +98,7 @@ async def test_a_partner_reads_what_the_member_granted_and_nothing_more(
     assert wrong.status_code == 401 and assert_problem(wrong)["error"] == "invalid_client"
     outside = await token(client, partner, scope="applications")
     assert outside.status_code == 400 and outside.json()["error"] == "invalid_scope"
-    issued = ok(await token(client, partner, scope="profile skills engagements"))
+    issued = ok(await token(client, partner, scope="profile skills engagements reviews_received"))
     assert issued["token_type"] == "Bearer" and issued["expires_in"] <= 3600
     bearer = {"Authorization": f"Bearer {issued['access_token']}"}
     base = f"/api/v1/vault/partner/members/{actors.owner.account_id}"
@@ -103,6 +107,9 @@ async def test_a_partner_reads_what_the_member_granted_and_nothing_more(
     assert profile["display_name"] == "Camille Martin"
     engagements = ok(await client.get(f"{base}/engagements", headers=bearer))["engagements"]
     assert engagements[0]["seat_title"] == "Back-end developer"
+    # The review's text is sealed under its author's (the client's) key: the partner reads it opened.
+    reviews = ok(await client.get(f"{base}/reviews_received", headers=bearer))["reviews_received"]
+    assert [r["text"] for r in reviews] == ["Travail soigné, sur la base de données."]
     # In the token and the convention, but not granted by the member: refused.
     assert (
         assert_problem(await client.get(f"{base}/skills", headers=bearer))["type"]
@@ -119,7 +126,7 @@ async def test_a_partner_reads_what_the_member_granted_and_nothing_more(
     # Every read is in the member's access log; revocation takes effect at the partner's next read.
     log = ok(await client.get("/api/v1/me/vault/access-log", headers=owner))["items"]
     reads = [item for item in log if item["actor_kind"] == "partner"]
-    assert {item["action"] for item in reads} == {"read:profile", "read:engagements"}
+    assert {item["action"] for item in reads} == {"read:profile", "read:engagements", "read:reviews_received"}
     assert all(item["partner_name"] == partner["name"] for item in reads)
     revoked = ok(await client.post(f"/api/v1/me/vault/grants/{grant['id']}/revoke", headers=owner))
     assert revoked["revoked_at"] and revoked["receipt"]["state"] == "withdrawn"

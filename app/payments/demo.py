@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
+from app.core.sealing import master_keys_from_settings
 from app.db.transaction import UnitOfWork
 from app.missions.schemas import MissionInput, SeatInput
 from app.missions.service import MissionService
@@ -26,7 +27,8 @@ TITLE = "Formation des agents à la publication accessible"
 async def load_demo_payments(
     unit: UnitOfWork, settings: Settings, client: Account, member: Account, admin: Account
 ) -> bool:
-    missions = MissionService(unit)
+    # With the master keys, so the demo's application message is sealed like any member's.
+    missions = MissionService(unit, master_keys=master_keys_from_settings(settings))
     mine, _, _ = await missions.mine(client, 100, 0)
     if any(mission.title == TITLE for mission in mine):
         return False

@@ -28,10 +28,9 @@ class Transfer:
 def credit_transfer(
     *, message_id: str, debtor: str, iban: str, bic: str, execution_date: date, transfers: list[Transfer]
 ) -> bytes:
-    document = SepaTransfer(
-        {"name": debtor, "IBAN": iban, "BIC": bic, "batch": True, "currency": "EUR"}, schema=SCHEMA, clean=True
+    document = _RunTransfer(
+        {"name": debtor, "IBAN": iban, "BIC": bic, "batch": True, "currency": "EUR"}, message_id=message_id
     )
-    document.msg_id = message_id
     for transfer in transfers:
         payment = {
             "name": transfer.name,
@@ -45,6 +44,19 @@ def credit_transfer(
             payment["BIC"] = transfer.bic
         document.add_payment(payment)
     return document.export(validate=True)
+
+
+class _RunTransfer(SepaTransfer):
+    """`sepaxml` writes the group header, and its generated message id, while it is constructed: the id has
+    to be in place before that, or the file names a message the payout run does not know."""
+
+    def __init__(self, config: dict[str, object], *, message_id: str) -> None:
+        self._run_message_id = message_id
+        super().__init__(config, schema=SCHEMA, clean=True)
+
+    def _create_header(self) -> None:
+        self.msg_id = self._run_message_id
+        super()._create_header()
 
 
 def message_id() -> str:

@@ -34,8 +34,8 @@ from app.web.pages.dashboard import DashboardPages
 from app.web.pages.missions import MissionPages
 from app.web.pages.payments import PaymentPages
 from app.web.pages.profiles import ProfilePages
-from app.web.pages.vault import VaultPages
 from app.web.pages.seed import CvPages, DiagnosticPages, TrainingPages
+from app.web.pages.vault import VaultPages
 from app.web.session_cookie import SessionCookies
 
 HERE = Path(__file__).parent

@@ -110,6 +110,10 @@ async def test_iban_run_four_eyes_sepa_and_refund_after_payout(
     etree.XMLSchema(etree.parse(str(SEPA_SCHEMA))).assertValid(document)
     namespace = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
     assert document.findtext(".//p:EndToEndId", namespaces=namespace) == line["end_to_end_id"]
+    # The group header names the run, so the bank's status report can be matched back to it.
+    assert (
+        document.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:MsgId", namespaces=namespace) == approved.json()["message_id"]
+    )
     assert document.findtext(".//p:CdtTrfTxInf/p:Amt/p:InstdAmt", namespaces=namespace) == "1350.00"
     assert document.findtext(".//p:CdtTrfTxInf//p:IBAN", namespaces=namespace) == IBAN.replace(" ", "")
     # The same file every time: a submitted line is never regenerated.

@@ -138,8 +138,9 @@ class Settings(BaseSettings):
     coop_vat_number: str = Field(default="FR15901234567", validation_alias="COOP_VAT_NUMBER")
     coop_iban: str = Field(default="FR7630006000011234567890189", validation_alias="COOP_IBAN")
     coop_bic: str = Field(default="AGRIFRPP", validation_alias="COOP_BIC")
-    # 32 bytes, base64: encrypts members' IBANs at rest (AES-256-GCM). Unset in development: derived
-    # from COOP_SECRET_KEY, so a development database's IBANs are unreadable with another secret.
+    # 32 bytes, base64: the key members' IBANs were encrypted with before revision 0011 sealed them under
+    # each member's own data key (docs/payments.md). Read only by that revision (and its downgrade) to
+    # open them; unset, it was derived from COOP_SECRET_KEY. Nothing new is encrypted with it.
     payments_encryption_key: SecretStr | None = Field(default=None, validation_alias="COOP_PAYMENTS_KEY")
     coop_address: str = Field(default="10 rue des Coopératives\n69001 Lyon", validation_alias="COOP_ADDRESS")
     # Vault (see docs/vault.md): master keys wrapping each member's data key, `version:base64key` entries
@@ -192,8 +193,9 @@ class Settings(BaseSettings):
         return self
 
     def _payments_problems(self) -> list[str]:
-        """Production collects real money and keeps members' IBANs: no development placeholder, and a
-        real encryption key (the development one is derived from COOP_SECRET_KEY)."""
+        """Production collects real money: no development placeholder. COOP_PAYMENTS_KEY is no longer
+        required (IBANs are sealed under members' data keys); when given, for revision 0011 to open the
+        IBANs it encrypted, it must be a real key (empty counts as unset)."""
         problems = []
         if self.stripe_api_key.get_secret_value() in ("", DEVELOPMENT_STRIPE_API_KEY):
             problems.append("STRIPE_API_KEY must be the cooperative's Stripe secret key, not the development one")
@@ -203,9 +205,7 @@ class Settings(BaseSettings):
                 " not the development one"
             )
         key = self.payments_encryption_key
-        if key is None:
-            problems.append("COOP_PAYMENTS_KEY must be set to 32 random bytes, base64 (it encrypts members' IBANs)")
-        else:
+        if key is not None and key.get_secret_value():
             try:
                 length = len(base64.b64decode(key.get_secret_value(), validate=True))
             except binascii.Error:

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.models import (
     Account,
@@ -367,6 +368,12 @@ class AssemblyRepository:
         return rows.all()
 
     # -- comments ---------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def show_loaded(row: Any, column: str, value: str) -> None:
+        """A loaded row's column given the value the caller sees (an opened sealed comment) as if loaded
+        from the database: not a change, so a flush never writes it back in clear."""
+        set_committed_value(row, column, value)
 
     async def comments(self, proposal_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[Any], int]:
         rows = await self.session.execute(

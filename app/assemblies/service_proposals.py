@@ -18,12 +18,17 @@ from app.assemblies.service_base import (
     rules_change,
 )
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.core.sealing import MemberKeyRing, is_sealed, master_keys_from_settings, open_text, seal_text
 from app.models import (
     Account,
     Proposal,
     ProposalComment,
     Role,
 )
+
+# A comment's body is sealed under its author's data key (the table and row id as associated data):
+# erasing the author crypto-shreds it, backups included.
+COMMENT_TABLE = "proposal_comment"
 
 
 class ProposalRules(ServiceBase):
@@ -169,11 +174,26 @@ class ProposalRules(ServiceBase):
         if proposal.state == "closed":
             raise Conflict("The discussion closes with the vote.")
         comment = ProposalComment(proposal_id=proposal.id, author_id=account.id, body=body)
+        key = await self._comment_keys().key(account.id, create=True)
+        assert key is not None
+        comment.body = seal_text(key, body, table=COMMENT_TABLE, row_id=comment.id)
         await self.repository.add(comment)
+        self.repository.show_loaded(comment, "body", body)
         return comment
 
     async def comments(
         self, account: Account, proposal_id: uuid.UUID, *, limit: int, offset: int
     ) -> tuple[list[Any], int]:
         await self.visible_proposal(account, proposal_id)
-        return await self.repository.comments(proposal_id, limit=limit, offset=offset)
+        rows, total = await self.repository.comments(proposal_id, limit=limit, offset=offset)
+        sealed = [comment for comment, _ in rows if is_sealed(comment.body)]
+        if sealed:
+            keys = self._comment_keys()
+            await keys.load({comment.author_id for comment in sealed})  # one query for the page's authors
+            for comment in sealed:
+                opened = open_text(keys.loaded(comment.author_id), comment.body, table=COMMENT_TABLE, row_id=comment.id)
+                self.repository.show_loaded(comment, "body", opened)
+        return rows, total
+
+    def _comment_keys(self) -> MemberKeyRing:
+        return MemberKeyRing(self.repository.session, master_keys_from_settings(self._settings))

@@ -10,13 +10,16 @@
   copies in backups taken before the erasure (crypto-shredding).
 
 The vault owns the keys' lifecycle (creation on first use, rotation, destruction); features that seal
-a text column of their own (missions: applications' messages) use `MemberKeyRing` and the text helpers
-below, and never import the vault. This module never logs a key or a plaintext.
+a text column of their own (missions: applications' messages; assemblies: proposal comments; payments:
+IBANs and account holders' names) use `MemberKeyRing` and the text helpers below, and never import the
+vault. This module never logs a key or a plaintext; a ciphertext that does not open is logged by table
+and row (`SealedDataDamaged`, a 500 problem `urn:coop:problem:sealed-data-damaged`).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -24,12 +27,14 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.errors import AppError
 from app.models import VaultMemberKey
 from app.settings import Settings
 
@@ -40,9 +45,26 @@ KEY_BYTES = 32
 SEALED_PREFIX = "coop-sealed:1:"
 ERASED = "[erased]"
 
+log = structlog.get_logger(__name__)
+
 
 class SealingError(Exception):
     """A key is missing or a ciphertext does not open under it."""
+
+
+class SealedDataDamaged(AppError, SealingError):
+    """A sealed column holds a ciphertext that does not open under its author's key and row: altered in
+    the database, copied from another row, or truncated. The request fails (a 500 with a stable type)
+    rather than show anything; the log names the table and row, never the content."""
+
+    status_code = 500
+    slug = "sealed-data-damaged"
+    title = "A stored record is damaged and cannot be read"
+
+    def __init__(self, table: str, row_id: uuid.UUID) -> None:
+        super().__init__("The damaged record was logged with this request's id; the operators can restore it.")
+        self.table = table
+        self.row_id = row_id
 
 
 def _open(key: bytes, blob: bytes, aad: bytes) -> bytes:
@@ -158,7 +180,12 @@ def open_text(key: DataKey | None, stored: str, *, table: str, row_id: uuid.UUID
         return stored
     if key is None:
         return ERASED
-    return key.open(base64.urlsafe_b64decode(stored[len(SEALED_PREFIX) :]), table=table, row_id=row_id).decode()
+    try:
+        blob = base64.urlsafe_b64decode(stored[len(SEALED_PREFIX) :])
+        return key.open(blob, table=table, row_id=row_id).decode()
+    except (SealingError, binascii.Error, ValueError) as error:  # UnicodeDecodeError is a ValueError
+        log.error("sealed data damaged", table=table, row_id=str(row_id), error=type(error).__name__)
+        raise SealedDataDamaged(table, row_id) from None
 
 
 class MemberKeyRing:

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
-    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -341,15 +340,15 @@ Index(
 
 
 class BankAccount(SQLModel, table=True):
-    """A member's IBAN, encrypted with AES-256-GCM (the member's id is the associated data, so a
-    ciphertext moved to another row does not decrypt); only its last four characters are in clear."""
+    """A member's IBAN and account holder's name, sealed under the member's own data key
+    (`coop-sealed:1:...`, app/core/sealing.py, the column and member id as associated data), so that
+    erasing the member crypto-shreds them in backups too; only the IBAN's last four characters are in clear."""
 
     __tablename__ = "member_bank_account"
 
     member_id: uuid.UUID = Field(foreign_key="account.id", ondelete="CASCADE", primary_key=True)
-    holder_name: str = Field(sa_type=String(70))
-    iban_ciphertext: bytes = Field(sa_type=LargeBinary)
-    iban_nonce: bytes = Field(sa_type=LargeBinary(12))
+    holder_name: str = Field(sa_type=Text)  # sealed
+    iban_sealed: str = Field(sa_type=Text)
     iban_last4: str = Field(sa_type=String(4))
     country: str = Field(sa_type=String(2))
     bic: str | None = Field(default=None, sa_type=String(11))

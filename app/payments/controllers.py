@@ -15,8 +15,8 @@ from app.accounts.guards import admin_only, admitted_member, signed_in
 from app.core.problems import problems
 from app.core.schemas import Limit, Offset, Page
 from app.members.guards import admitted_member_or_admin
-from app.models import Account, BankAccount, Milestone, Payment, PayoutLine, Quote, Refund
-from app.payments.payouts import PayoutsService, RunView, mask
+from app.models import Account, Milestone, Payment, PayoutLine, Quote, Refund
+from app.payments.payouts import BankAccountView, PayoutsService, RunView, mask
 from app.payments.reports import ReportsService
 from app.payments.schemas import (
     AccountBalanceOut,
@@ -433,7 +433,7 @@ class PaymentsController(Controller):
         )
 
 
-def bank_account_out(row: BankAccount) -> BankAccountOut:
+def bank_account_out(row: BankAccountView) -> BankAccountOut:
     return BankAccountOut(
         holder_name=row.holder_name,
         iban_masked=mask(row.iban_last4),

@@ -16,7 +16,8 @@ async def provide_payments_service(unit_of_work: NamedDependency[UnitOfWork], st
 
 
 async def provide_payouts_service(unit_of_work: NamedDependency[UnitOfWork], state: State) -> PayoutsService:
-    return PayoutsService(unit_of_work, state.settings)
+    # IBANs and holders' names are sealed under the members' data keys (app.core.sealing).
+    return PayoutsService(unit_of_work, state.settings, state.vault_master_keys)
 
 
 async def provide_reports_service(unit_of_work: NamedDependency[UnitOfWork], state: State) -> ReportsService:

@@ -1,4 +1,4 @@
-"""Payouts: members' IBANs (checked with schwifty, encrypted at rest, shown masked), payout runs
+"""Payouts: members' IBANs (checked with schwifty, sealed under the member's data key, shown masked), payout runs
 prepared by one administrator and approved by another, the SEPA file written once at approval, and
 each line's outcome (pending → submitted → executed or returned) booked on the ledger.
 
@@ -8,19 +8,15 @@ after a payout leaves a negative balance that simply keeps the member out of run
 
 from __future__ import annotations
 
-import base64
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
 from app.core.errors import AppError, Conflict, NotFound
+from app.core.sealing import MasterKeys, MemberKeyRing, master_keys_from_settings, open_text, seal_text
 from app.db.transaction import UnitOfWork
 from app.models import Account, BankAccount, PayoutLine, PayoutRun
 from app.payments import ledger, sepa
@@ -44,26 +40,23 @@ def mask(last4: str) -> str:
     return f"**** **** **** {last4}"
 
 
-class IbanVault:
-    """AES-256-GCM with the member's id as associated data: a ciphertext copied to another row fails."""
+# The associated data of each sealed column: the column's name and the member's id, so a ciphertext copied
+# to another member's row, or from the name to the IBAN, does not open.
+HOLDER_NAME = "member_bank_account.holder_name"
+IBAN_SEALED = "member_bank_account.iban"
 
-    def __init__(self, settings: Settings) -> None:
-        if settings.payments_encryption_key is not None:
-            key = base64.b64decode(settings.payments_encryption_key.get_secret_value())
-        else:
-            key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"coop-platform iban v1").derive(
-                settings.secret_key.get_secret_value().encode()
-            )
-        if len(key) != 32:
-            raise ValueError("COOP_PAYMENTS_KEY must be 32 bytes, base64-encoded")
-        self._aead = AESGCM(key)
 
-    def seal(self, member_id: uuid.UUID, iban: str) -> tuple[bytes, bytes]:
-        nonce = os.urandom(12)
-        return self._aead.encrypt(nonce, iban.encode(), member_id.bytes), nonce
+@dataclass(frozen=True)
+class BankAccountView:
+    """A bank account as its owner sees it: the holder's name opened, the IBAN only by its last four
+    characters. Never the ORM row with the name written in (the session would flush it in clear)."""
 
-    def open(self, member_id: uuid.UUID, ciphertext: bytes, nonce: bytes) -> str:
-        return self._aead.decrypt(nonce, ciphertext, member_id.bytes).decode()
+    member_id: uuid.UUID
+    holder_name: str
+    iban_last4: str
+    country: str
+    bic: str | None
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -73,42 +66,58 @@ class RunView:
 
 
 class PayoutsService:
-    def __init__(self, unit_of_work: UnitOfWork, settings: Settings) -> None:
+    def __init__(self, unit_of_work: UnitOfWork, settings: Settings, master_keys: MasterKeys | None = None) -> None:
         self.repository = PaymentsRepository(unit_of_work.session)
         self.settings = settings
-        self.vault = IbanVault(settings)
+        # The IBAN and the holder's name are sealed under the member's data key: erasing the member
+        # destroys the key, so a backup's copy of them becomes noise (crypto-shredding).
+        self.keys = MemberKeyRing(unit_of_work.session, master_keys or master_keys_from_settings(settings))
 
-    async def save_bank_account(self, member: Account, holder_name: str, iban: str, bic: str | None) -> BankAccount:
+    async def save_bank_account(self, member: Account, holder_name: str, iban: str, bic: str | None) -> BankAccountView:
         try:
             parsed = IBAN(iban)
         except SchwiftyException:
             raise InvalidIban(errors=[{"field": "iban", "message": InvalidIban.title}]) from None
         if bic is None and parsed.bic is not None:
             bic = str(parsed.bic)
-        ciphertext, nonce = self.vault.seal(member.id, parsed.compact)
+        key = await self.keys.key(member.id, create=True)
+        assert key is not None
+        sealed_name = seal_text(key, holder_name, table=HOLDER_NAME, row_id=member.id)
+        sealed_iban = seal_text(key, parsed.compact, table=IBAN_SEALED, row_id=member.id)
         account = await self.repository.bank_account(member.id)
         if account is None:
             account = BankAccount(
                 member_id=member.id,
-                holder_name=holder_name,
-                iban_ciphertext=ciphertext,
-                iban_nonce=nonce,
+                holder_name=sealed_name,
+                iban_sealed=sealed_iban,
                 iban_last4=parsed.compact[-4:],
                 country=parsed.country_code,
                 bic=bic,
             )
             await self.repository.add(account)
         else:
-            account.holder_name, account.iban_ciphertext, account.iban_nonce = holder_name, ciphertext, nonce
+            account.holder_name, account.iban_sealed = sealed_name, sealed_iban
             account.iban_last4, account.country, account.bic = parsed.compact[-4:], parsed.country_code, bic
             account.updated_at = datetime.now(UTC)
-        return account
+        return self._view(account, holder_name)
 
-    async def bank_account(self, member: Account) -> BankAccount:
+    async def bank_account(self, member: Account) -> BankAccountView:
         account = await self.repository.bank_account(member.id)
         if account is None:
             raise NotFound("No IBAN on file: PUT /api/v1/payments/me/bank-account.")
-        return account
+        key = await self.keys.key(member.id, create=False)
+        return self._view(account, open_text(key, account.holder_name, table=HOLDER_NAME, row_id=member.id))
+
+    @staticmethod
+    def _view(account: BankAccount, holder_name: str) -> BankAccountView:
+        return BankAccountView(
+            member_id=account.member_id,
+            holder_name=holder_name,
+            iban_last4=account.iban_last4,
+            country=account.country,
+            bic=account.bic,
+            updated_at=account.updated_at,
+        )
 
     async def prepare(self, admin: Account, execution_date: date | None) -> RunView:
         """Everyone owed a positive amount, with an IBAN on file and no payout under way."""
@@ -145,15 +154,20 @@ class PayoutsService:
         if run.status != "prepared":
             raise Conflict(f"The run is already {run.status}.")
         transfers = []
+        # Every member's key at once; the IBAN is opened here only, to write the file.
+        await self.keys.load(line.member_id for line in view.lines)
         for line in view.lines:
             account = await self.repository.bank_account(line.member_id)
-            if account is None:
+            key = self.keys.loaded(line.member_id)
+            if account is None or key is None:
                 raise Conflict("A member removed their IBAN since the run was prepared: prepare a new run.")
+            iban = open_text(key, account.iban_sealed, table=IBAN_SEALED, row_id=line.member_id)
+            name = open_text(key, account.holder_name, table=HOLDER_NAME, row_id=line.member_id)
             transfers.append(
                 sepa.Transfer(
                     end_to_end_id=line.id.hex,
-                    name=account.holder_name,
-                    iban=self.vault.open(line.member_id, account.iban_ciphertext, account.iban_nonce),
+                    name=name,
+                    iban=iban,
                     bic=account.bic,
                     amount_minor=line.amount_minor,
                     description=f"Coop payout {line.id.hex[:12]}",

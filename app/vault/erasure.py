@@ -6,13 +6,14 @@ because engagements, ballots and the audit chain point to it), sessions and toke
 identities, the profile, the texts of applications, reviews, questions and comments, governance mails,
 every vault row (imports, credentials, grants, receipts, exports, the access log, the recovery key)
 and, last, the member's data key, so that any copy of their encrypted data (a backup of the vault's rows,
-or of the applications' messages, reviews and questions they wrote, sealed under it) is noise.
+or of the applications' messages, reviews, questions and proposal comments they wrote, and of their
+IBAN and account holder's name, sealed under it) is noise.
 What is kept is listed in the certificate with its reason and its end. Payments: the member's IBAN and
-holder name are deleted (the ciphertext is under the cooperative's payments key, not the member's, so
-deleting it is what destroys it); invoices, journal entries and payout lines are kept ten years under
-the member's pseudonymous id (they hold no name), and the stored copies of approved SEPA files name the
-member's transfers "Erased member" with the IBAN replaced by a placeholder keeping its country and last
-four characters (with the end-to-end id, amount and date, what matches the bank statement).
+holder name are deleted (and, sealed under the member's data key, shredded in backups too); invoices,
+journal entries and payout lines are kept ten years under the member's pseudonymous id (they hold no
+name), and the stored copies of approved SEPA files name the member's transfers "Erased member" with the
+IBAN replaced by a placeholder keeping its country and last four characters (with the end-to-end id,
+amount and date, what matches the bank statement).
 
 Nothing here knows HTTP; nothing here commits.
 """

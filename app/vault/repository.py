@@ -165,12 +165,12 @@ ERASURE_SQL: tuple[tuple[str, str, str], ...] = (
         "update mission_question set body = :erased where author_id = :member",
     ),
     (
-        "comments on proposals",
+        "comments on proposals (sealed under your data key)",
         "proposal_comment",
         "update proposal_comment set body = :erased where author_id = :member",
     ),
     (
-        "IBAN (AES-256-GCM ciphertext under the payments key) and account holder name",
+        "IBAN and account holder name (sealed under your data key)",
         "member_bank_account",
         "delete from member_bank_account where member_id = :member",
     ),

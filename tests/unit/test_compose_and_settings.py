@@ -90,7 +90,7 @@ def test_production_starts_with_real_secrets() -> None:
     assert len(settings.jwt_private_keys) == 2
 
 
-def test_production_refuses_development_stripe_secrets_and_no_iban_key() -> None:
+def test_production_refuses_development_stripe_secrets_and_a_malformed_legacy_iban_key() -> None:
     from app.accounts.tokens import generate_private_key_pem
 
     good = {
@@ -102,11 +102,16 @@ def test_production_refuses_development_stripe_secrets_and_no_iban_key() -> None
         "smtp_host": "smtp.example.org",
     }
     with pytest.raises(InsecureSettingsError) as refused:
-        Settings(**good)  # the development Stripe placeholders, no COOP_PAYMENTS_KEY
+        Settings(**good)  # the development Stripe placeholders
     message = str(refused.value)
-    for name in ("STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "COOP_PAYMENTS_KEY"):
+    for name in ("STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"):
         assert name in message
     assert "COOP_SECRET_KEY" not in message  # only what is wrong is named
+    # IBANs are sealed under members' data keys: the payments key is only read by revision 0011 to open
+    # the IBANs it encrypted. Unset (or empty) is fine; given, it must be a real key.
+    stripe = {name: value for name, value in PAYMENTS_SECRETS.items() if name != "COOP_PAYMENTS_KEY"}
+    assert Settings(**good, **stripe).payments_encryption_key is None
+    assert Settings(**good, **stripe, COOP_PAYMENTS_KEY="").payments_encryption_key is not None
     with pytest.raises(InsecureSettingsError, match="COOP_PAYMENTS_KEY must be 32 bytes"):
         Settings(**good, **{**PAYMENTS_SECRETS, "COOP_PAYMENTS_KEY": base64.b64encode(b"short").decode()})
     # Development keeps its placeholders (localstripe accepts any key).
@@ -151,4 +156,5 @@ def test_cli_names_the_missing_payments_secrets(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     said = " ".join((result.stdout + result.stderr).split())
     assert "refusing to start in production mode" in said
-    assert "STRIPE_WEBHOOK_SECRET" in said and "COOP_PAYMENTS_KEY" in said and "STRIPE_API_KEY" not in said
+    assert "STRIPE_WEBHOOK_SECRET" in said and "STRIPE_API_KEY" not in said
+    assert "COOP_PAYMENTS_KEY" not in said, "no longer required: IBANs are sealed under members' data keys"

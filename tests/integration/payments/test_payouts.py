@@ -80,8 +80,11 @@ async def test_iban_run_four_eyes_sepa_and_refund_after_payout(
     ).status_code == 404
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
-        stored = await connection.fetchval("select iban_ciphertext from member_bank_account")
-        assert b"30006000011234567890189" not in stored and b"FR76" not in stored
+        # Both sealed under the member's own data key (erasure destroys it): no IBAN, no name at rest.
+        stored = await connection.fetchrow("select holder_name, iban_sealed, iban_last4 from member_bank_account")
+        assert stored["holder_name"].startswith("coop-sealed:1:") and stored["iban_sealed"].startswith("coop-sealed:1:")
+        assert not any(part in str(dict(stored)) for part in ("30006000011234567890189", "FR76", "Owner Member"))
+        assert stored["iban_last4"] == "0189"
     finally:
         await connection.close()
 

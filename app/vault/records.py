@@ -174,6 +174,16 @@ class ProxyRow(Strict):
     revoked_at: datetime | None
 
 
+class ProposalCommentRow(Strict):
+    """A comment the member wrote in a proposal's discussion (its text opened from its sealed form)."""
+
+    id: uuid.UUID
+    proposal_id: uuid.UUID
+    proposal_title: str
+    body: str
+    created_at: datetime
+
+
 class ConsentRow(Strict):
     grant_id: uuid.UUID
     convention_id: uuid.UUID
@@ -274,6 +284,7 @@ SECTIONS: tuple[Section, ...] = (
         "Decisions you took part in and how you voted (online, proxy, post, room); never your choice.",
     ),
     Section("proxies", ProxyRow, "Proxies", "Proxies you gave and proxies you held."),
+    Section("proposal_comments", ProposalCommentRow, "Proposal comments", "What you wrote in proposals' discussions."),
     Section(
         "ledger_lines",
         LedgerLineRow,

@@ -79,6 +79,10 @@ SECTION_SQL: dict[str, str] = {
         select x.id, case when x.principal_id = :member then 'given' else 'held' end as role,
                x.assembly_id, x.proposal_id, x.principal_id, x.holder_id, x.created_at, x.revoked_at
         from proxy x where x.principal_id = :member or x.holder_id = :member order by x.created_at, x.id""",
+    "proposal_comments": """
+        select c.id, c.proposal_id, p.title as proposal_title, c.body, c.created_at
+        from proposal_comment c join proposal p on p.id = c.proposal_id
+        where c.author_id = :member order by c.created_at, c.id""",
     # Payments: the member's own account in the journal (kept in euros), shown from the member's side.
     "ledger_lines": """
         select t.id as transaction_id, t.kind, t.memo, t.occurred_at, t.mission_id,
@@ -123,6 +127,7 @@ SEALED_COLUMNS: dict[str, tuple[str, str, str | None]] = {
     "applications": ("message", "application", None),
     "reviews_given": ("text", "review", None),
     "reviews_received": ("text", "review", "author_id"),
+    "proposal_comments": ("body", "proposal_comment", None),
 }
 
 ERASED = "[erased]"

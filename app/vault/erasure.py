@@ -156,7 +156,9 @@ class ErasureService:
         )
         destroyed.append(
             {
-                "what": "the member's data key (AES-256-GCM): every copy of their encrypted vault data is unreadable",
+                "what": "the member's data key (AES-256-GCM): every copy of what was sealed under it (the vault's "
+                "rows, applications' messages, reviews and questions you wrote, proposal comments, your IBAN and "
+                "account holder name), backups included, is unreadable",
                 "where": "vault_member_key",
                 "rows": vault.pop("vault_member_key", 0),
             }

@@ -4,6 +4,7 @@ IBAN into the SEPA file, and a damaged sealed row answers a stable 500 problem, 
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
 
@@ -13,6 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from litestar.testing import AsyncTestClient
+from pydantic import SecretStr
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -146,3 +148,36 @@ async def test_a_damaged_sealed_bank_account_answers_a_stable_500_and_is_logged_
     # The other member's row is untouched and still reads.
     other = await client.get("/api/v1/payments/me/bank-account", headers=actors.other_member.headers)
     assert other.status_code == 200 and other.json()["holder_name"] == "Other Member"
+
+
+async def test_revision_0011_with_a_payments_key_refuses_the_wrong_key_and_changes_nothing(
+    client: AsyncTestClient, actors: Actors, database_url: URL, settings: Settings
+) -> None:
+    saved = await client.put(
+        "/api/v1/payments/me/bank-account",
+        json={"holder_name": "Owner Member", "iban": IBAN},
+        headers=actors.owner.headers,
+    )
+    assert saved.status_code == 200, saved.text
+    key = bytes(range(32))
+    with_key = settings.model_copy(update={"payments_encryption_key": SecretStr(base64.b64encode(key).decode())})
+    member = uuid.UUID(actors.owner.account_id)
+    await migrate(database_url, with_key, "0010", down=True)
+    db = await connect(database_url)
+    try:
+        old = await db.fetchrow("select * from member_bank_account")
+        assert AESGCM(key).decrypt(old["iban_nonce"], old["iban_ciphertext"], member.bytes).decode() == COMPACT
+
+        # Run with another key than the one the IBANs were encrypted with: refused, naming the member,
+        # and nothing of the revision is applied (one transaction).
+        with pytest.raises(RuntimeError, match=str(member)):
+            await migrate(database_url, settings, "head")
+        assert await db.fetchval("select version_num from alembic_version") == "0010"
+        assert await db.fetchrow("select * from member_bank_account") == old
+
+        await migrate(database_url, with_key, "head")
+        assert (await db.fetchval("select iban_sealed from member_bank_account")).startswith("coop-sealed:1:")
+    finally:
+        await db.close()
+    shown = await client.get("/api/v1/payments/me/bank-account", headers=actors.owner.headers)
+    assert shown.status_code == 200 and shown.json()["holder_name"] == "Owner Member"

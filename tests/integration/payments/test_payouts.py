@@ -115,6 +115,9 @@ async def test_iban_run_four_eyes_sepa_and_refund_after_payout(
     assert summary["prepared_by_id"] == actors.admin.account_id and "lines" not in summary
     assert listed.json()["total"] >= 1
     assert (await client.get("/api/v1/payments/payout-runs", headers=actors.owner.headers)).status_code == 403
+    for hostile in ("limit=0", "limit=100000", "offset=-1", "limit=1%27%20or%201=1", "offset=%00"):
+        refused = await client.get(f"/api/v1/payments/payout-runs?{hostile}", headers=actors.admin.headers)
+        assert refused.status_code == 400 and refused.headers["content-type"].startswith("application/problem+json")
 
     sepa = await client.get(f"/api/v1/payments/payout-runs/{run['id']}/sepa", headers=actors.admin.headers)
     assert sepa.status_code == 200 and sepa.headers["content-type"].startswith("application/xml")

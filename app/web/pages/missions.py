@@ -148,9 +148,17 @@ class MissionPages(Controller):
         # What the page shows of the draft, read now: a refused form rolls back, which expires the row.
         shown = {"mission": {"id": mission.id, "title": mission.title}}
         data, context = await _mission_input(values, multi, members, current_account, EDIT_TEMPLATE, shown, levels)
+        # What the form has no field for stays as the draft has it (the API's PUT would reset it).
+        kept: dict[str, Any] = {
+            "postal_code": mission.postal_code,
+            "country": mission.country,
+            "latitude": mission.latitude,
+            "longitude": mission.longitude,
+            "currency": mission.currency,
+        }
         if current_account.role != Role.MEMBER:
-            # Only a member's form asks for the client's name; an administrator keeps the one the draft has.
-            data = msgspec.structs.replace(data, client_name=mission.client_name)
+            kept["client_name"] = mission.client_name  # only a member's form asks for the client's name
+        data = msgspec.structs.replace(data, **kept)
         try:
             await missions.replace(current_account, mission_id, data)
         except AppError as error:

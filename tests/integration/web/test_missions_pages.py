@@ -8,6 +8,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.conftest import Mailbox
 from tests.integration.conftest import Actors, register
+from tests.integration.missions.helpers import mission_body
 from tests.integration.web.conftest import Browsers
 from tests.integration.web.helpers import signed_in
 
@@ -160,3 +161,33 @@ async def test_a_client_rewrites_its_draft_until_it_opens(client: AsyncTestClien
     assert f'href="{path}/edit"' not in (await customer.get(path)).text
     assert (await customer.get(f"{path}/edit")).status_code == 409
     assert (await customer.post(f"{path}/edit", rewritten)).status_code == 409
+
+
+async def test_an_administrator_rewrites_a_members_draft_keeping_what_the_form_does_not_show(
+    client: AsyncTestClient, actors: Actors, browsers: Browsers
+) -> None:
+    body = mission_body(client_name="Mairie de Villeurbanne")
+    created = await client.post("/api/v1/missions", json=body, headers=actors.owner.headers)
+    assert created.status_code == 201, created.text
+    mission_id = created.json()["id"]
+    form = await browsers.admin.get(f"/missions/{mission_id}/edit")
+    assert form.status_code == 200 and 'name="client_name"' not in form.text  # only a member's form asks
+    assert (await browsers.other_member.get(f"/missions/{mission_id}/edit")).status_code == 404
+    saved = await browsers.admin.post(
+        f"/missions/{mission_id}/edit",
+        {
+            **MISSION_FORM,
+            "budget_kind": "day_rate",
+            "budget_amount": "550",
+            "budget_days": "20",
+            "seat_title": ["Back-end developer", "", ""],
+            "seat_skill": ["", "", ""],
+            "seat_day_rate": ["", "", ""],
+            "seat_days": ["", "", ""],
+        },
+    )
+    assert saved.status_code == 303, saved.text[-1500:]
+    after = (await client.get(f"/api/v1/missions/{mission_id}", headers=actors.owner.headers)).json()
+    assert after["title"] == MISSION_FORM["title"] and after["budget_amount_minor"] == 55000
+    kept = ("client_name", "postal_code", "country", "currency")  # the API does not show coordinates
+    assert {key: after[key] for key in kept} == {key: body[key] for key in kept}

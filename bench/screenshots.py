@@ -35,6 +35,8 @@ ARGS = [
 ]
 SIZES = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 360, "height": 740}}
 MEMBER = "camille.martin@demo.coop"
+TRAINER = "ines.moreau@demo.coop"  # the demo's member with a ledger: paid, invoiced and refunded milestones
+CLIENT = "marc.aubert@mairie-saint-flour.demo"  # the commune: its invoice and its diagnostic
 
 
 def free_port() -> int:
@@ -99,6 +101,12 @@ def sign_in(page: Page, base: str, email: str) -> None:
         page.locator("main form button[type=submit]").click()
 
 
+def first_link(page: Page, prefix: str) -> str | None:
+    """The first link in the page's content to an address under `prefix` (a demo object's page)."""
+    links = page.locator(f'main a[href^="{prefix}"]')
+    return links.first.get_attribute("href") if links.count() else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
@@ -115,8 +123,16 @@ def main() -> None:
                     anonymous = browser.new_context(locale="fr-FR", viewport=viewport).new_page()
                     member = browser.new_context(locale="fr-FR", viewport=viewport).new_page()
                     admin = browser.new_context(locale="fr-FR", viewport=viewport).new_page()
+                    trainer = browser.new_context(locale="fr-FR", viewport=viewport).new_page()
+                    client = browser.new_context(locale="fr-FR", viewport=viewport).new_page()
                     sign_in(member, base, MEMBER)
                     sign_in(admin, base, ADMIN_EMAIL)
+                    sign_in(trainer, base, TRAINER)
+                    sign_in(client, base, CLIENT)
+                    client.goto(f"{base}/payments")
+                    invoice = first_link(client, "/payments/invoices/")
+                    admin.goto(f"{base}/payments/payout-runs")
+                    run = first_link(admin, "/payments/payout-runs/")
                     anonymous.goto(f"{base}/missions")
                     first_mission = anonymous.locator("#results h3 a").first.get_attribute("href")
                     member.goto(f"{base}/profiles?q=python")
@@ -131,7 +147,21 @@ def main() -> None:
                         ("dashboard", member, "/dashboard"),
                         ("my-profile", member, "/me/profile"),
                         ("admin-members", admin, "/admin/members"),
+                        ("admin-organisations", admin, "/admin/organisations?all=1"),
+                        ("admin-audit", admin, "/admin/audit"),
+                        ("payments-account", trainer, "/payments/account"),
+                        ("payments-cooperative", member, "/payments/cooperative"),
+                        ("payout-runs", admin, "/payments/payout-runs"),
+                        ("vault", member, "/vault"),
+                        ("vault-conventions", member, "/vault/conventions"),
+                        ("cv", member, "/me/cv"),
+                        ("trainings", anonymous, "/trainings"),
+                        ("diagnostic", anonymous, "/diagnostic"),
                     ]
+                    if invoice:
+                        pages.append(("invoice", client, invoice))
+                    if run:
+                        pages.append(("payout-run", admin, run))
                     if assembly_id:
                         pages.append(("assembly", admin, f"/assemblies/{assembly_id}"))
                     if proposal_id:

@@ -15,7 +15,7 @@ from app.accounts.guards import admin_only, admitted_member, signed_in
 from app.core.problems import problems
 from app.core.schemas import Limit, Offset, Page
 from app.members.guards import admitted_member_or_admin
-from app.models import Account, Milestone, Payment, PayoutLine, Quote, Refund
+from app.models import Account, Milestone, Payment, PayoutLine, PayoutRun, Quote, Refund
 from app.payments.payouts import BankAccountView, PayoutsService, RunView, mask
 from app.payments.reports import ReportsService
 from app.payments.schemas import (
@@ -35,6 +35,7 @@ from app.payments.schemas import (
     PayoutOutcomeInput,
     PayoutRunInput,
     PayoutRunOut,
+    PayoutRunSummaryOut,
     QuoteInput,
     QuoteOut,
     RefundInput,
@@ -459,6 +460,20 @@ def run_out(view: RunView) -> PayoutRunOut:
     )
 
 
+def run_summary_out(run: PayoutRun) -> PayoutRunSummaryOut:
+    return PayoutRunSummaryOut(
+        id=run.id,
+        status=run.status,
+        prepared_by_id=run.prepared_by_id,
+        approved_by_id=run.approved_by_id,
+        execution_date=run.execution_date,
+        total_minor=run.total_minor,
+        message_id=run.message_id,
+        prepared_at=run.prepared_at,
+        approved_at=run.approved_at,
+    )
+
+
 def line_out(line: PayoutLine) -> PayoutLineOut:
     return PayoutLineOut(
         id=line.id,
@@ -509,6 +524,18 @@ class PayoutsController(Controller):
         payouts: NamedDependency[PayoutsService],
     ) -> PayoutRunOut:
         return run_out(await payouts.prepare(current_account, data.execution_date))
+
+    @get(
+        "/payout-runs",
+        guards=[admin_only],
+        summary="Payout runs, newest first, without their lines (administrators)",
+        responses=problems(400, 401, 403),
+    )
+    async def list_runs(
+        self, payouts: NamedDependency[PayoutsService], limit: Limit = 20, offset: Offset = 0
+    ) -> Page[PayoutRunSummaryOut]:
+        runs, total = await payouts.runs(limit, offset)
+        return Page(items=[run_summary_out(run) for run in runs], total=total, limit=limit, offset=offset)
 
     @get(
         "/payout-runs/{run_id:uuid}",

@@ -9,6 +9,7 @@ after a payout leaves a negative balance that simply keeps the member out of run
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -143,6 +144,10 @@ class PayoutsService:
         if run is None:
             raise NotFound()
         return RunView(run, list(await self.repository.payout_lines(run.id)))
+
+    async def runs(self, limit: int, offset: int) -> tuple[Sequence[PayoutRun], int]:
+        """Every payout run, newest first, without their lines (read one run for those)."""
+        return await self.repository.payout_runs(limit, offset)
 
     async def approve(self, admin: Account, run_id: uuid.UUID) -> RunView:
         """Four eyes: another administrator approves; the SEPA file is written now, once, and each line

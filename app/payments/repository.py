@@ -484,6 +484,17 @@ class PaymentsRepository:
             statement = statement.with_for_update()
         return await self.session.scalar(statement)
 
+    async def payout_runs(self, limit: int, offset: int) -> tuple[Sequence[PayoutRun], int]:
+        """Runs newest first (by preparation), with how many there are in all."""
+        rows = await self.session.scalars(
+            select(PayoutRun)
+            .order_by(PayoutRun.prepared_at.desc(), PayoutRun.id)  # type: ignore[attr-defined]
+            .limit(limit)
+            .offset(offset)
+        )
+        total = await self.session.scalar(select(func.count()).select_from(PayoutRun))
+        return rows.all(), total or 0
+
     async def payout_lines(self, run_id: uuid.UUID) -> Sequence[PayoutLine]:
         rows = await self.session.scalars(
             select(PayoutLine).where(PayoutLine.run_id == run_id).order_by(PayoutLine.member_id)  # type: ignore[arg-type]

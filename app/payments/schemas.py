@@ -243,3 +243,17 @@ class PayoutRunOut(msgspec.Struct, kw_only=True):
     prepared_at: datetime
     approved_at: datetime | None
     lines: list[PayoutLineOut]
+
+
+class PayoutRunSummaryOut(msgspec.Struct, kw_only=True):
+    """A run in the list: what one reads to choose it (its lines are in `GET /payout-runs/{id}`)."""
+
+    id: uuid.UUID
+    status: str
+    prepared_by_id: uuid.UUID
+    approved_by_id: uuid.UUID | None
+    execution_date: date
+    total_minor: int
+    message_id: str
+    prepared_at: datetime
+    approved_at: datetime | None

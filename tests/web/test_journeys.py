@@ -120,6 +120,15 @@ def test_two_seat_mission_staffed_delivered_and_reviewed(server: Server, people:
     customer.fill("#seat-title-1", "Design")
     submit(customer, "Enregistrer la mission (en brouillon)")
     mission_url = customer.url
+    # The draft is rewritten before it opens (its edit page, checked by axe like every other).
+    customer.get_by_role("link", name="Modifier le brouillon").click()
+    customer.wait_for_load_state()
+    check_accessibility(customer)
+    expect(customer.locator("#seat-skill-0")).to_have_value("Python")
+    customer.fill("#field-description", "Refaire le site, son back-office et l'annuaire des associations.")
+    submit(customer, "Enregistrer le brouillon")
+    assert customer.url == mission_url
+    expect(customer.locator("main")).to_contain_text("l'annuaire des associations")
     # Issue 9: a mission opens once its client confirmed its address; the page says so, and why.
     expect(customer.locator("#unverified-notice")).to_contain_text("ne peut pas encore ouvrir")
     submit(customer, "Passer à : ouverte")

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.conftest import TEST_PASSWORD
 from tests.integration.missions.helpers import mission_body
 from tests.integration.payments.helpers import quote_body
 from tests.web.conftest import Server
@@ -115,6 +117,10 @@ def test_a_client_accepts_a_quote_and_reads_its_invoice_and_a_member_records_an_
     submit(phone, "Enregistrer l'IBAN")
     expect(phone.locator("main")).to_contain_text("**** **** **** 0189")
     expect(phone.locator("main")).not_to_contain_text("3000 6000 0112")
+    # Administrators read the payout runs (none yet: nobody is owed before the invoice is paid).
+    admin = people(server.admin_email)
+    visit(admin, f"{base}/payments/payout-runs")
+    expect(admin.locator("main")).to_contain_text("Aucune campagne de versements")
 
 
 def test_a_member_exports_their_vault_and_keeps_a_recovery_key(server: Server, people: Callable[..., Page]) -> None:
@@ -163,3 +169,13 @@ def test_a_member_exports_their_vault_and_keeps_a_recovery_key(server: Server, p
     visit(member, f"{base}/vault/receipts")
     expect(member.locator("main")).to_contain_text("consentement retiré")
     visit(member, f"{base}/vault/erasure")
+    # Erasure: the password, the last step, then the certificate downloaded as a signed JSON file.
+    member.fill("#field-password", TEST_PASSWORD)
+    submit(member, "Confirmer avec mon mot de passe")
+    submit(member, "Effacer mes données maintenant, définitivement")
+    expect(member.locator("main")).to_contain_text("seule copie")
+    with member.expect_download() as download:
+        member.get_by_role("link", name="Télécharger le certificat (JSON signé)").click()
+    assert download.value.suggested_filename.startswith("erasure-certificate-")
+    certificate = json.loads(download.value.path().read_bytes())
+    assert certificate["type"] == "coop-erasure-certificate" and certificate["proof"].count(".") == 2

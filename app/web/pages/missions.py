@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -14,11 +15,11 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.guards import admitted_member, signed_in
-from app.core.errors import AppError, InvalidInput, NotFound
+from app.core.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from app.members.guards import client_or_admitted_member
 from app.members.service import MemberService
 from app.missions.schemas import ApplicationInput, MissionInput, QuestionInput, ReviewInput
-from app.missions.service import TRANSITIONS, MissionSearch, MissionService
+from app.missions.service import TRANSITIONS, MissionSearch, MissionService, MissionView
 from app.models import Account, Role
 from app.web.forms import convert, form_data, minor_units, optional_int, query_text
 from app.web.i18n import gettext
@@ -28,6 +29,7 @@ PAGE_SIZE = 20
 SEAT_ROWS = 3
 NEW_TEMPLATE = "missions/new.html"
 SHOW_TEMPLATE = "missions/show.html"
+EDIT_TEMPLATE = "missions/edit.html"
 DECISIONS = ("shortlist", "accept", "decline", "withdraw")
 
 
@@ -83,62 +85,86 @@ class MissionPages(Controller):
         members: NamedDependency[MemberService],
     ) -> Redirect:
         values, multi = await form_data(request)
-        seat_rows = [
-            {"title": t, "skill": s, "day_rate": r, "days": d}
-            for t, s, r, d in zip(
-                multi.get("seat_title", []),
-                multi.get("seat_skill", []),
-                multi.get("seat_day_rate", []),
-                multi.get("seat_days", []),
-                strict=False,
-            )
-        ]
-        context = {"values": values, "seat_rows": seat_rows or _blank_seats()}
-        seats = []
-        for index, row in enumerate(seat_rows):
-            if not row["title"].strip():
-                continue
-            skills = []
-            if row["skill"].strip():
-                skill = await members.skill_by_term(row["skill"])
-                if skill is None:
-                    raise FormRejected(
-                        NEW_TEMPLATE,
-                        context=context,
-                        errors={f"seat-{index}": gettext("Unknown skill: pick one from the suggestions.")},
-                    )
-                skills.append({"skill_id": str(skill.id), "min_level": 3})
-            seats.append(
-                {
-                    "title": row["title"].strip(),
-                    "skills": skills,
-                    "day_rate_minor": minor_units(row["day_rate"]),
-                    "days": optional_int(row["days"]),
-                }
-            )
-        body = {
-            "title": values.get("title", "").strip(),
-            "description": values.get("description", "").replace("\r\n", "\n").strip(),
-            "budget_kind": values.get("budget_kind", "fixed"),
-            "budget_amount_minor": minor_units(values.get("budget_amount")),
-            "budget_days": optional_int(values.get("budget_days")),
-            "starts_on": values.get("starts_on") or None,
-            "ends_on": values.get("ends_on") or None,
-            "city": values.get("city", "").strip(),
-            "region": values.get("region", "").strip(),
-            "work_mode": values.get("work_mode", "hybrid"),
-            "visibility": values.get("visibility", "public"),
-            "seats": seats,
-        }
-        if current_account.role == Role.MEMBER:
-            body["client_name"] = values.get("client_name", "").strip() or None
-        data = convert(body, MissionInput, NEW_TEMPLATE, context)
+        data, context = await _mission_input(values, multi, members, current_account, NEW_TEMPLATE, {})
         try:
             view = await missions.create(current_account, data)
         except AppError as error:
             summary, errors = field_errors(error)
             raise FormRejected(NEW_TEMPLATE, context=context, errors=errors, summary=summary) from error
         return redirect(f"/missions/{view.mission.id}", "mission-created")
+
+    # -- rewriting a draft (a diagnostic's draft, or any draft before it opens) ------------------------------
+
+    @get("/{mission_id:uuid}/edit", guards=[signed_in])
+    async def edit(
+        self,
+        request: Request,
+        mission_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        missions: NamedDependency[MissionService],
+    ) -> Template:
+        view = await _draft_to_edit(missions, current_account, mission_id)
+        mission = view.mission
+        values = {
+            "title": mission.title,
+            "description": mission.description,
+            "client_name": mission.client_name or "",
+            "budget_kind": mission.budget_kind,
+            "budget_amount": _major(mission.budget_amount_minor),
+            "budget_days": "" if mission.budget_days is None else str(mission.budget_days),
+            "starts_on": mission.starts_on.isoformat(),
+            "ends_on": mission.ends_on.isoformat(),
+            "city": mission.city,
+            "region": mission.region,
+            "work_mode": mission.work_mode,
+            "visibility": mission.visibility,
+        }
+        seat_rows = [
+            {
+                "title": seat.title,
+                "skill": "; ".join(skill.name for _, skill in skills),
+                "day_rate": _major(seat.day_rate_minor),
+                "days": "" if seat.days is None else str(seat.days),
+            }
+            for seat, skills, _ in view.seats
+        ]
+        seat_rows += _blank_seats()[: max(1, SEAT_ROWS - len(seat_rows))]
+        return page(request, EDIT_TEMPLATE, mission=mission, values=values, seat_rows=seat_rows)
+
+    @post("/{mission_id:uuid}/edit", guards=[signed_in])
+    async def save_edit(
+        self,
+        request: Request,
+        mission_id: FromPath[uuid.UUID],
+        current_account: NamedDependency[Account],
+        missions: NamedDependency[MissionService],
+        members: NamedDependency[MemberService],
+    ) -> Redirect:
+        view = await _draft_to_edit(missions, current_account, mission_id)
+        mission = view.mission
+        # A seat's skills keep the level the draft asked for; a skill typed in anew asks for level 3.
+        levels = {seat_skill.skill_id: seat_skill.min_level for _, skills, _ in view.seats for seat_skill, _ in skills}
+        values, multi = await form_data(request)
+        # What the page shows of the draft, read now: a refused form rolls back, which expires the row.
+        shown = {"mission": {"id": mission.id, "title": mission.title}}
+        data, context = await _mission_input(values, multi, members, current_account, EDIT_TEMPLATE, shown, levels)
+        # What the form has no field for stays as the draft has it (the API's PUT would reset it).
+        kept: dict[str, Any] = {
+            "postal_code": mission.postal_code,
+            "country": mission.country,
+            "latitude": mission.latitude,
+            "longitude": mission.longitude,
+            "currency": mission.currency,
+        }
+        if current_account.role != Role.MEMBER:
+            kept["client_name"] = mission.client_name  # only a member's form asks for the client's name
+        data = msgspec.structs.replace(data, **kept)
+        try:
+            await missions.replace(current_account, mission_id, data)
+        except AppError as error:
+            summary, errors = field_errors(error)
+            raise FormRejected(EDIT_TEMPLATE, context=context, errors=errors, summary=summary) from error
+        return redirect(f"/missions/{mission_id}", "saved")
 
     @get("/{mission_id:uuid}")
     async def show(
@@ -337,3 +363,88 @@ async def _name(members: MemberService, viewer: Account | None, account_id: uuid
         return (await members.visible_profile(viewer, account_id)).profile.display_name
     except NotFound:
         return None
+
+
+async def _draft_to_edit(missions: MissionService, viewer: Account, mission_id: uuid.UUID) -> MissionView:
+    """The draft as its editor sees it; the service says the same (403, 409) when the form is sent."""
+    mission = await missions.visible(viewer, mission_id)
+    if viewer.id != mission.owner_id and viewer.role != Role.ADMIN:
+        raise Forbidden("Only the mission's owner and administrators can do this.")
+    if mission.status != "draft":
+        raise Conflict("A mission can be rewritten while it is a draft; once open, its seats have applicants.")
+    return await missions.view(viewer, mission)
+
+
+def _major(minor: int | None) -> str:
+    """Integer minor units as the form types them: "650" or "650,50"."""
+    if minor is None:
+        return ""
+    whole, cents = divmod(minor, 100)
+    return f"{whole},{cents:02d}" if cents else str(whole)
+
+
+async def _mission_input(
+    values: dict[str, str],
+    multi: dict[str, list[str]],
+    members: MemberService,
+    account: Account,
+    template: str,
+    shown: dict[str, Any],
+    levels: dict[uuid.UUID, int] | None = None,
+) -> tuple[MissionInput, dict[str, Any]]:
+    """The mission form (new or edit) as the feature's `MissionInput`, and the context to show it again.
+
+    A seat's skills are typed as terms separated by semicolons (one for a new mission's main skill)."""
+    seat_rows = [
+        {"title": t, "skill": s, "day_rate": r, "days": d}
+        for t, s, r, d in zip(
+            multi.get("seat_title", []),
+            multi.get("seat_skill", []),
+            multi.get("seat_day_rate", []),
+            multi.get("seat_days", []),
+            strict=False,
+        )
+    ]
+    context = {**shown, "values": values, "seat_rows": seat_rows or _blank_seats()}
+    seats = []
+    for index, row in enumerate(seat_rows):
+        if not row["title"].strip():
+            continue
+        skills = []
+        for term in (part.strip() for part in row["skill"].split(";")):
+            if not term:
+                continue
+            skill = await members.skill_by_term(term)
+            if skill is None:
+                raise FormRejected(
+                    template,
+                    context=context,
+                    errors={f"seat-{index}": gettext("Unknown skill: pick one from the suggestions.")},
+                )
+            if all(entry["skill_id"] != str(skill.id) for entry in skills):
+                skills.append({"skill_id": str(skill.id), "min_level": (levels or {}).get(skill.id, 3)})
+        seats.append(
+            {
+                "title": row["title"].strip(),
+                "skills": skills,
+                "day_rate_minor": minor_units(row["day_rate"]),
+                "days": optional_int(row["days"]),
+            }
+        )
+    body = {
+        "title": values.get("title", "").strip(),
+        "description": values.get("description", "").replace("\r\n", "\n").strip(),
+        "budget_kind": values.get("budget_kind", "fixed"),
+        "budget_amount_minor": minor_units(values.get("budget_amount")),
+        "budget_days": optional_int(values.get("budget_days")),
+        "starts_on": values.get("starts_on") or None,
+        "ends_on": values.get("ends_on") or None,
+        "city": values.get("city", "").strip(),
+        "region": values.get("region", "").strip(),
+        "work_mode": values.get("work_mode", "hybrid"),
+        "visibility": values.get("visibility", "public"),
+        "seats": seats,
+    }
+    if account.role == Role.MEMBER:
+        body["client_name"] = values.get("client_name", "").strip() or None
+    return convert(body, MissionInput, template, context), context

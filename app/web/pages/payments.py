@@ -18,8 +18,10 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.guards import admin_only, admitted_member, signed_in
+from app.accounts.service import AccountService
 from app.core.errors import AppError, NotFound
 from app.members.guards import admitted_member_or_admin
+from app.members.service import MemberService
 from app.models import Account, Role
 from app.payments.payouts import PayoutsService, mask
 from app.payments.reports import ReportsService
@@ -335,22 +337,51 @@ class PaymentPages(Controller):
 
     # -- payout runs (administrators, four eyes) --------------------------------------------------------------
 
+    async def _runs_context(
+        self, request: Request, admin: Account, payouts: PayoutsService, accounts: AccountService
+    ) -> dict[str, Any]:
+        offset = _offset(request)
+        runs, total = await payouts.runs(PAGE_SIZE, offset)
+        names: dict[uuid.UUID, str] = {}
+        shown = []
+        for run in runs:
+            prepared_by = await _admin_name(accounts, admin, run.prepared_by_id, names)
+            approved_by = await _admin_name(accounts, admin, run.approved_by_id, names)
+            shown.append((run, prepared_by, approved_by))
+        return {"runs": shown, "total": total, "offset": offset, "page_size": PAGE_SIZE, "me": admin}
+
     @get("/payout-runs", guards=[admin_only])
-    async def payout_runs(self, request: Request) -> Template:
-        return page(request, RUNS_TEMPLATE)
+    async def payout_runs(
+        self,
+        request: Request,
+        current_account: NamedDependency[Account],
+        payouts: NamedDependency[PayoutsService],
+        accounts: NamedDependency[AccountService],
+    ) -> Template:
+        return page(request, RUNS_TEMPLATE, **await self._runs_context(request, current_account, payouts, accounts))
 
     @post("/payout-runs", guards=[admin_only])
     async def prepare_run(
-        self, request: Request, current_account: NamedDependency[Account], payouts: NamedDependency[PayoutsService]
+        self,
+        request: Request,
+        current_account: NamedDependency[Account],
+        payouts: NamedDependency[PayoutsService],
+        accounts: NamedDependency[AccountService],
+        db_session: NamedDependency[AsyncSession],
     ) -> Redirect:
         values, _ = await form_data(request)
-        context = {"values": values}
         body = {"execution_date": values.get("execution_date", "").strip() or None}
-        data = convert(body, PayoutRunInput, RUNS_TEMPLATE, context)
         try:
+            data = convert(body, PayoutRunInput, RUNS_TEMPLATE, {"values": values})
             view = await payouts.prepare(current_account, data.execution_date)
-        except AppError as error:
-            raise _rejected(RUNS_TEMPLATE, error, context) from error
+        except (AppError, FormRejected) as error:
+            raise await refused(
+                db_session,
+                RUNS_TEMPLATE,
+                error,
+                lambda: self._runs_context(request, current_account, payouts, accounts),
+                values=values,
+            ) from error
         return redirect(f"/payments/payout-runs/{view.run.id}", "done")
 
     @get("/payout-runs/{run_id:uuid}", guards=[admin_only])
@@ -360,10 +391,24 @@ class PaymentPages(Controller):
         run_id: Id,
         current_account: NamedDependency[Account],
         payouts: NamedDependency[PayoutsService],
+        accounts: NamedDependency[AccountService],
+        members: NamedDependency[MemberService],
     ) -> Template:
         view = await payouts.run(run_id)
-        lines = [(line, mask(line.iban_last4)) for line in view.lines]
-        return page(request, "payments/payout_run.html", view=view, lines=lines, me=current_account)
+        lines = [
+            (line, mask(line.iban_last4), await _member_name(members, current_account, line.member_id))
+            for line in view.lines
+        ]
+        names: dict[uuid.UUID, str] = {}
+        return page(
+            request,
+            "payments/payout_run.html",
+            view=view,
+            lines=lines,
+            me=current_account,
+            prepared_by=await _admin_name(accounts, current_account, view.run.prepared_by_id, names),
+            approved_by=await _admin_name(accounts, current_account, view.run.approved_by_id, names),
+        )
 
     @post("/payout-runs/{run_id:uuid}/approve", guards=[admin_only])
     async def approve_run(
@@ -387,3 +432,25 @@ class PaymentPages(Controller):
         data = convert({"outcome": values.get("outcome", "")}, PayoutOutcomeInput, RUNS_TEMPLATE, {"values": {}})
         line = await payouts.outcome(line_id, data.outcome)
         return redirect(f"/payments/payout-runs/{line.run_id}", "done")
+
+
+async def _admin_name(
+    accounts: AccountService, viewer: Account, account_id: uuid.UUID | None, known: dict[uuid.UUID, str]
+) -> str | None:
+    """The account name of the administrator who prepared or approved a run (administrators see accounts)."""
+    if account_id is None:
+        return None
+    if account_id not in known:
+        try:
+            known[account_id] = (await accounts.get_visible_account(viewer, account_id)).display_name
+        except NotFound:
+            known[account_id] = ""
+    return known[account_id] or None
+
+
+async def _member_name(members: MemberService, viewer: Account, account_id: uuid.UUID) -> str | None:
+    """The member's name as their profile shows it to this viewer; nothing without a visible profile."""
+    try:
+        return (await members.visible_profile(viewer, account_id)).profile.display_name
+    except NotFound:
+        return None

@@ -8,6 +8,7 @@ as its API controllers do; forms are validated by the feature's own schemas.
 
 from __future__ import annotations
 
+import base64
 import json
 import tempfile
 import uuid
@@ -330,7 +331,18 @@ class VaultPages(Controller):
             certificate = await erasure.erase(current_account, values.get("confirmation", ""))
         except AppError as error:
             raise _rejected(ERASURE_TEMPLATE, error, {"step": "password"}) from error
-        response = page(request, "vault/erased.html", certificate=certificate, certificate_json=pretty(certificate))
+        document = pretty(certificate)
+        # The only copy the person gets: they can no longer sign in, and no service reads the cooperative's
+        # own copy back. A data: link saves it as a file with no script and no further request.
+        download = "data:application/json;charset=utf-8;base64," + base64.b64encode(document.encode()).decode()
+        response = page(
+            request,
+            "vault/erased.html",
+            certificate=certificate,
+            certificate_json=document,
+            certificate_download=download,
+            certificate_name=f"erasure-certificate-{str(certificate['completed_at'])[:10]}.json",
+        )
         response.headers.update(NO_STORE)
         return response
 

@@ -161,6 +161,12 @@ ROWS: list[Rule] = [
     ),
     Rule(
         "GET",
+        f"{P}/payout-runs",
+        expect(403, 403, 403, 200, 401),
+        why="the list of payout runs is for administrators",
+    ),
+    Rule(
+        "GET",
         f"{P}/payout-runs/{{run_id}}",
         expect(403, 403, 403, 404, 401),
         url=lambda a: f"{P}/payout-runs/{uuid.uuid4()}",

@@ -106,6 +106,21 @@ async def test_iban_run_four_eyes_sepa_and_refund_after_payout(
     assert approved.json()["lines"][0]["status"] == "submitted"
     again = await client.post(f"/api/v1/payments/payout-runs/{run['id']}/approve", headers=second_admin.headers)
     assert again.status_code == 409
+    # The list shows the run as it is now, without its lines, to administrators only.
+    listed = await client.get("/api/v1/payments/payout-runs", headers=actors.admin.headers)
+    assert listed.status_code == 200, listed.text
+    [summary] = [item for item in listed.json()["items"] if item["id"] == run["id"]]
+    assert (summary["status"], summary["total_minor"], summary["approved_by_id"]) == (
+        "approved",
+        135000,
+        second_admin.account_id,
+    )
+    assert summary["prepared_by_id"] == actors.admin.account_id and "lines" not in summary
+    assert listed.json()["total"] >= 1
+    assert (await client.get("/api/v1/payments/payout-runs", headers=actors.owner.headers)).status_code == 403
+    for hostile in ("limit=0", "limit=100000", "offset=-1", "limit=1%27%20or%201=1", "offset=%00"):
+        refused = await client.get(f"/api/v1/payments/payout-runs?{hostile}", headers=actors.admin.headers)
+        assert refused.status_code == 400 and refused.headers["content-type"].startswith("application/problem+json")
 
     sepa = await client.get(f"/api/v1/payments/payout-runs/{run['id']}/sepa", headers=actors.admin.headers)
     assert sepa.status_code == 200 and sepa.headers["content-type"].startswith("application/xml")

@@ -57,6 +57,19 @@ ROWS = [
         expect(404, 404, 200, 200, 404),
         "a draft mission is its client's (and administrators') alone",
     ),
+    Row(
+        "GET",
+        lambda c: f"/missions/{c['draft']}/edit",
+        expect(404, 404, 200, 200, 303),
+        "a draft is rewritten by its client and administrators; to others it does not exist",
+    ),
+    Row(
+        "POST",
+        lambda c: f"/missions/{c['draft']}/edit",
+        expect(404, 404, 400, 400, 401),
+        "the draft's client and administrators rewrite it (this empty title is refused by the schema)",
+        body={"title": ""},
+    ),
     Row("GET", lambda c: "/assemblies", expect(200, 200, 403, 200, 303), "assemblies are for members and admins"),
     Row("GET", lambda c: "/assemblies/new", expect(403, 403, 403, 200, 303), "the chair plans assemblies"),
     Row(

@@ -8,6 +8,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.conftest import Mailbox
 from tests.integration.conftest import Actors, register
+from tests.integration.missions.helpers import mission_body
 from tests.integration.web.conftest import Browsers
 from tests.integration.web.helpers import signed_in
 
@@ -122,3 +123,71 @@ async def test_an_unverified_client_is_told_why_its_mission_cannot_open(
     assert 'id="unverified-notice"' not in (await browser.get(path)).text
     assert (await browser.post(f"{path}/transition", {"to": "open"})).status_code == 303
     assert 'id="unverified-notice"' not in (await browser.get("/missions/new")).text
+
+
+async def test_a_client_rewrites_its_draft_until_it_opens(client: AsyncTestClient, browsers: Browsers) -> None:
+    customer = browsers.client
+    created = await customer.post("/missions/new", MISSION_FORM)
+    assert created.status_code == 303, created.text
+    path = created.headers["location"]
+    shown = await customer.get(path)
+    assert f'href="{path}/edit"' in shown.text
+    form = await customer.get(f"{path}/edit")
+    assert form.status_code == 200
+    assert 'value="Site de la régie de quartier"' in form.text and 'value="12000"' in form.text
+    assert 'value="Développement"' in form.text and 'value="Python"' in form.text and 'value="Design"' in form.text
+
+    rewritten = {
+        **MISSION_FORM,
+        "title": "Site et intranet de la régie",
+        "budget_amount": "13000,50",
+        "seat_title": ["Développement", "", ""],  # the design seat is removed
+        "seat_skill": ["Python", "", ""],
+        "seat_day_rate": ["520", "", ""],
+        "seat_days": ["12", "", ""],
+    }
+    unknown = await customer.post(f"{path}/edit", {**rewritten, "seat_skill": ["Python; Cobol-de-Mars", "", ""]})
+    assert unknown.status_code == 400 and 'id="error-seat-0"' in unknown.text
+    late = await customer.post(f"{path}/edit", {**rewritten, "ends_on": "2031-01-01"})
+    assert late.status_code == 400 and "error-summary" in late.text
+    saved = await customer.post(f"{path}/edit", rewritten)
+    assert saved.status_code == 303 and saved.headers["location"] == path, saved.text[-1500:]
+    page = await customer.get(path)
+    assert "Site et intranet de la régie" in page.text and "Design" not in page.text
+    assert "13\u202f000,50" in page.text
+
+    # Once open, the draft is no longer rewritten: the page says so (409), and so does the service.
+    assert (await customer.post(f"{path}/transition", {"to": "open"})).status_code == 303
+    assert f'href="{path}/edit"' not in (await customer.get(path)).text
+    assert (await customer.get(f"{path}/edit")).status_code == 409
+    assert (await customer.post(f"{path}/edit", rewritten)).status_code == 409
+
+
+async def test_an_administrator_rewrites_a_members_draft_keeping_what_the_form_does_not_show(
+    client: AsyncTestClient, actors: Actors, browsers: Browsers
+) -> None:
+    body = mission_body(client_name="Mairie de Villeurbanne")
+    created = await client.post("/api/v1/missions", json=body, headers=actors.owner.headers)
+    assert created.status_code == 201, created.text
+    mission_id = created.json()["id"]
+    form = await browsers.admin.get(f"/missions/{mission_id}/edit")
+    assert form.status_code == 200 and 'name="client_name"' not in form.text  # only a member's form asks
+    assert (await browsers.other_member.get(f"/missions/{mission_id}/edit")).status_code == 404
+    saved = await browsers.admin.post(
+        f"/missions/{mission_id}/edit",
+        {
+            **MISSION_FORM,
+            "budget_kind": "day_rate",
+            "budget_amount": "550",
+            "budget_days": "20",
+            "seat_title": ["Back-end developer", "", ""],
+            "seat_skill": ["", "", ""],
+            "seat_day_rate": ["", "", ""],
+            "seat_days": ["", "", ""],
+        },
+    )
+    assert saved.status_code == 303, saved.text[-1500:]
+    after = (await client.get(f"/api/v1/missions/{mission_id}", headers=actors.owner.headers)).json()
+    assert after["title"] == MISSION_FORM["title"] and after["budget_amount_minor"] == 55000
+    kept = ("client_name", "postal_code", "country", "currency")  # the API does not show coordinates
+    assert {key: after[key] for key in kept} == {key: body[key] for key in kept}

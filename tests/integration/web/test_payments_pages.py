@@ -146,6 +146,8 @@ async def test_a_client_pays_and_accepts_then_admins_pay_the_member_out_with_fou
     run_url = prepared.headers["location"]
     run_page = await browsers.admin.get(run_url)
     assert "0189" in run_page.text and "1 350,00" in plain(run_page) and "/approve" not in run_page.text
+    # The owner has no profile: the line says "a member", never an account name or email.
+    assert "un membre" in run_page.text and "Owner Member" not in run_page.text
     own = await browsers.admin.post(f"{run_url}/approve")
     assert own.status_code == 403  # four eyes: not the administrator who prepared it
     second = await signed_in(client, await another_admin(settings, database_url))
@@ -158,6 +160,11 @@ async def test_a_client_pays_and_accepts_then_admins_pay_the_member_out_with_fou
     executed = await second.post(f"/payments/payout-lines/{line_id}/outcome", {"outcome": "executed"})
     assert executed.status_code == 303 and executed.headers["location"] == run_url
     assert "exécuté" in (await second.get(run_url)).text
+    # The list shows the run approved, its total, and who prepared and approved it.
+    runs = await second.get("/payments/payout-runs")
+    row = runs.text.split(f'href="{run_url}"')[1].split("</tr>")[0]
+    assert "approuvée" in row and "1 350,00" in row.replace("\u202f", " ").replace("\xa0", " ")
+    assert "par Admin" in row and "par vous" in row  # prepared by the first administrator, approved by this one
     assert "0,00" in (await browsers.owner.get("/payments/account")).text
 
 
@@ -183,8 +190,10 @@ async def test_a_member_reads_their_account_and_records_an_iban_shown_masked(bro
 async def test_nobody_owed_means_no_payout_run(browsers: Browsers) -> None:
     coop = await browsers.other_member.get("/payments/cooperative")
     assert coop.status_code == 200 and "Soldes" in coop.text
+    assert "Aucune campagne de versements" in (await browsers.admin.get("/payments/payout-runs")).text
     nobody = await browsers.admin.post("/payments/payout-runs", {"execution_date": ""})
     assert nobody.status_code == 409 and 'role="alert"' in nobody.text
+    assert "Aucune campagne de versements" in nobody.text  # the refused form still shows the (empty) list
     bad_date = await browsers.admin.post("/payments/payout-runs", {"execution_date": "2030-02-31"})
     assert bad_date.status_code == 400 and 'aria-invalid="true"' in bad_date.text
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import lxml.html
 from litestar.testing import AsyncTestClient
 
 from tests.integration.conftest import Actors
@@ -141,6 +142,39 @@ async def test_the_diagnostic_drafts_a_mission_anonymously_then_claimed_and_post
     assert mission.status_code == 200
     assert f'action="{result}/mission"' not in (await customer.get(result)).text  # one result, one mission
     assert (await customer.post(f"{result}/mission")).status_code == 409
+
+    # The draft is rewritten from the web: its form, sent back as it is shown, changes nothing but what is typed.
+    path = posted.headers["location"]
+    mission_id = path.rsplit("/", 1)[1]
+    before = (await client.get(f"/api/v1/missions/{mission_id}", headers=actors.client.headers)).json()
+    edit = await customer.get(f"{path}/edit")
+    assert edit.status_code == 200, edit.text[-1500:]
+    [form] = [f for f in lxml.html.fromstring(edit.text).forms if f.action == f"{path}/edit"]
+    fields: dict[str, list[str]] = {}
+    for name, value in form.form_values():
+        fields.setdefault(name, []).append(value)
+    sent = {name: values if name.startswith("seat_") else values[0] for name, values in fields.items()}
+    sent.pop("_csrf_token", None)
+    sent["title"] = "Site de la commune, revu"
+    saved = await customer.post(f"{path}/edit", sent)
+    assert saved.status_code == 303, saved.text[-1500:]
+    after = (await client.get(f"/api/v1/missions/{mission_id}", headers=actors.client.headers)).json()
+    assert after["title"] == "Site de la commune, revu"
+    for key in ("description", "budget_amount_minor", "budget_kind", "starts_on", "ends_on", "work_mode"):
+        assert after[key] == before[key], key
+
+    def seats(mission: dict) -> list:
+        return [
+            (
+                seat["title"],
+                seat["day_rate_minor"],
+                seat["days"],
+                sorted((k["skill_id"], k["min_level"]) for k in seat["skills"]),
+            )
+            for seat in mission["seats"]
+        ]
+
+    assert seats(after) == seats(before) and before["seats"]
 
     signed_in = await browsers.owner.post("/diagnostic", ANSWERS)  # signed in: the result is theirs at once
     assert signed_in.status_code == 303 and signed_in.headers["location"].startswith("/diagnostic/results/")

@@ -6,18 +6,21 @@ Plus the pages' authorization matrix."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
 
+from joserfc import jws
 from litestar.testing import AsyncTestClient
 
 from app.vault.importer import sign_recovery_proof
 from tests.conftest import TEST_PASSWORD
 from tests.integration.conftest import Actors
 from tests.integration.platform.matrix import ACTOR_ORDER, expect
+from tests.integration.vault.helpers import did_keys
 from tests.integration.vault.matrix_setups import convention_body
 from tests.integration.web.conftest import Browsers
 from tests.integration.web.helpers import Browser, signed_in
@@ -141,6 +144,14 @@ async def test_erasure_needs_the_password_then_a_confirmation_and_gives_a_certif
     assert erased.status_code == 200, erased.text[-1500:]
     assert "coop-erasure-certificate" in erased.text and f"urn:uuid:{actors.other_member.account_id}" in erased.text
     assert (actors.other_member.email or "") not in erased.text.split("<main")[1]
+    # The only copy they get, as a file: the signed JSON, whose proof checks against the published keys.
+    link = erased.text.split('href="data:application/json;charset=utf-8;base64,')[1].split('"')[0]
+    assert 'download="erasure-certificate-' in erased.text and "seule copie" in erased.text
+    certificate = json.loads(base64.b64decode(link))
+    assert certificate["subject"] == f"urn:uuid:{actors.other_member.account_id}"
+    did_document = (await client.get("/.well-known/did.json")).json()
+    proof = jws.deserialize_compact(certificate.pop("proof"), did_keys(did_document), algorithms=["EdDSA"])
+    assert json.loads(proof.payload) == certificate
     # The account is gone: its API token no longer opens its data.
     assert (await client.get("/api/v1/me/vault/exports", headers=actors.other_member.headers)).status_code == 401
 

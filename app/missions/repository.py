@@ -154,7 +154,11 @@ CandidateDetails = tuple[
 ]
 
 
-def _candidate_details(rows: list[Any]) -> CandidateDetails:
+def scoring_details(
+    rows: Sequence[Any],
+) -> tuple[dict[uuid.UUID, dict[uuid.UUID, tuple[int, bool]]], dict[uuid.UUID, list[tuple[date, date, int]]]]:
+    """The skills and availability of candidate rows (`CANDIDATE_COLUMNS`) as `MissionService._candidate`
+    reads them: profile -> {skill -> (level, attested)}; profile -> [(starts_on, ends_on, share_percent)]."""
     skills: dict[uuid.UUID, dict[uuid.UUID, tuple[int, bool]]] = {}
     availability: dict[uuid.UUID, list[tuple[date, date, int]]] = {}
     for row in rows:
@@ -162,7 +166,11 @@ def _candidate_details(rows: list[Any]) -> CandidateDetails:
             skills[row.account_id] = {skill_id: (level, attested) for skill_id, level, attested in row.skills}
         if row.availability:
             availability[row.account_id] = [tuple(period) for period in row.availability]
-    return rows, skills, availability
+    return skills, availability
+
+
+def _candidate_details(rows: list[Any]) -> CandidateDetails:
+    return rows, *scoring_details(rows)
 
 
 class MissionRepository:
@@ -516,11 +524,13 @@ class MissionRepository:
 
     # matching
 
-    async def candidates(
+    async def candidate_pool(
         self, *, skills: dict[uuid.UUID, int], visibilities: Sequence[str], excluded: Sequence[uuid.UUID]
-    ) -> CandidateDetails:
-        """Matching's pool for one seat, each candidate with what scoring reads, in one statement
-        (two when few members meet the levels: the pool is then completed with those below them)."""
+    ) -> list[Any]:
+        """Matching's pool for one seat, each candidate with what scoring reads (`CANDIDATE_COLUMNS`:
+        its skills and availability as they come, arrays of records; `scoring_details` makes mappings
+        of them), in one statement (two when few members meet the levels: the pool is then completed
+        with those below them)."""
         params: dict[str, Any] = {
             "visibilities": list(visibilities),
             "excluded": list(excluded) or [uuid.UUID(int=0)],
@@ -528,14 +538,14 @@ class MissionRepository:
             "skill_ids": list(skills),
         }
         if not skills:
-            return _candidate_details(await self._rows(candidates_with_details_sql(required=False), params))
+            return await self._rows(candidates_with_details_sql(required=False), params)
         params.update(min_levels=list(skills.values()), wide=CANDIDATE_POOL * 5)
         found = await self._rows(candidates_with_details_sql(required=True), params)
         if len(found) < CANDIDATE_POOL:  # few meet the levels: complete with those below them
             params["excluded"] = [*params["excluded"], *(row[0] for row in found)]
             loose = await self._rows(candidates_with_details_sql(required=True, strict=False), params)
             found += loose[: CANDIDATE_POOL - len(found)]
-        return _candidate_details(found)
+        return found
 
     async def candidate_details(
         self, account_ids: Sequence[uuid.UUID], skill_ids: Sequence[uuid.UUID]

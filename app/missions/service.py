@@ -693,10 +693,11 @@ class MissionService:
             )
             scorer = matching.SeatScorer(self._need(mission, seat, required), rules)
             # Rank every candidate by its total alone (nothing built per member), then explain only
-            # the `limit` returned: the same totals, the same order (best first, then by account id).
+            # the `limit` returned: the same totals, the same order (best first, then by account id;
+            # UUIDs order as their text does, fixed-width hex, without a string per candidate).
             total = scorer.total
             best = heapq.nsmallest(
-                limit, pool, key=lambda row: (-total(row, row.skills, row.availability), str(row.account_id))
+                limit, pool, key=lambda row: (-total(row, row.skills, row.availability), row.account_id)
             )
             skills, availability = scoring_details(best)
             candidates = [(row, scorer.explain(self._candidate(row, skills, availability))) for row in best]

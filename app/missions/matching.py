@@ -117,7 +117,7 @@ Period = tuple[date, date, int]  # start, end, share of time in percent
 
 
 def _folded(text: str) -> str | None:
-    """`text` as `_same` compares it, None when it is empty (empty never matches)."""
+    """`text` as regions and countries are compared (trimmed, lowercase); None when empty: never a match."""
     return text.strip().lower() if text else None
 
 

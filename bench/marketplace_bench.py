@@ -29,6 +29,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -380,6 +381,14 @@ def serve(database_url: str, port: int) -> subprocess.Popen:
     )
 
 
+def start_profile(directory: str, label: str, server_pid: int) -> subprocess.Popen:
+    """py-spy sampling the server (200 Hz, the GIL holder only) while `label` runs; collapsed stacks."""
+    target = Path(directory) / (re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") + ".txt")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    command = ["py-spy", "record", "--pid", str(server_pid), "--rate", "200", "--gil", "--format", "raw"]
+    return subprocess.Popen([*command, "--output", str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def free_port() -> int:
     import socket
 
@@ -520,8 +529,12 @@ async def measure(base: str, dsn: str, args: argparse.Namespace, server_pid: int
             if args.only not in (None, kind):
                 continue
             before, load_before = cpu_seconds(server_pid), os.getloadavg()[0]
+            spy = start_profile(args.profile, label, server_pid) if args.profile and "API" in label else None
             durations = await sequential(call, args.requests)
             rps = await throughput(call, args.requests, args.concurrency)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+                spy.wait(timeout=60)
             # The server's CPU per request (warm-up included in both the time and the count): the
             # figure least disturbed by the other processes on the machine. Raw rows do not use it.
             server_ms = (cpu_seconds(server_pid) - before) * 1000 / (2 * args.requests + max(10, args.requests // 10))
@@ -596,6 +609,12 @@ def main() -> None:
         help="use this database: generated on the first run, kept afterwards and reused as it is by later runs",
     )
     parser.add_argument("--only", choices=["search", "matching"], default=None, help="measure one scenario pair")
+    parser.add_argument(
+        "--profile",
+        metavar="DIRECTORY",
+        default=None,
+        help="record each API scenario with py-spy (must be on PATH) into DIRECTORY, as collapsed stacks",
+    )
     asyncio.run(run(parser.parse_args()))
 
 

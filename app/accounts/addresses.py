@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
+from typing import TYPE_CHECKING
 
-import icu
 from email_validator import EmailNotValidError, validate_email
 
 from app.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import icu
 
 
 def normalise_email(raw: str) -> str:
@@ -30,6 +33,9 @@ def normalise_email(raw: str) -> str:
 
 @cache
 def _spoof_checker() -> icu.SpoofChecker:
+    # Imported on first use: PyICU holds ~9 MiB per process, needed only where addresses are compared.
+    import icu
+
     return icu.SpoofChecker()
 
 

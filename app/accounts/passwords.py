@@ -5,7 +5,6 @@ from __future__ import annotations
 import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from zxcvbn import zxcvbn
 
 from app.core.errors import WeakPassword
 
@@ -43,6 +42,10 @@ class Passwords:
 
 
 def _check_strength(password: str, user_inputs: list[str]) -> None:
+    # Imported on first use: zxcvbn's dictionaries hold ~12 MiB per process, for registrations and
+    # password changes only.
+    from zxcvbn import zxcvbn
+
     if len(password) < MIN_LENGTH:
         raise WeakPassword(f"Use at least {MIN_LENGTH} characters.")
     if len(password) > MAX_LENGTH:

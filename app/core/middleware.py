@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -23,6 +24,10 @@ SECURITY_HEADERS = {
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 access_log = structlog.get_logger("coop.access")
+# The level is checked on the standard logger before the event is built: structlog runs its whole
+# processor chain (context, timestamp, redaction) before the standard logger drops an event below
+# its level, 2.3 % of a request's samples under COOP_LOG_LEVEL=WARNING (bench/README.md).
+_access_level = logging.getLogger("coop.access")
 
 
 def request_id_middleware(app: ASGIApp, *, https: bool = False) -> ASGIApp:
@@ -57,12 +62,13 @@ def request_id_middleware(app: ASGIApp, *, https: bool = False) -> ASGIApp:
                 await app(scope, receive, send_with_headers)
             finally:
                 # Only the path: query strings may carry tokens (verification links, OIDC codes).
-                access_log.info(
-                    "request",
-                    method=scope.get("method"),
-                    path=path,
-                    status=status_holder.get("status"),
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                )
+                if _access_level.isEnabledFor(logging.INFO):
+                    access_log.info(
+                        "request",
+                        method=scope.get("method"),
+                        path=path,
+                        status=status_holder.get("status"),
+                        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    )
 
     return middleware

@@ -7,6 +7,7 @@ visibility, attested skills); never the other way round.
 
 from __future__ import annotations
 
+import heapq
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from app.core.sealing import MasterKeys, MemberKeyRing, is_sealed, open_text, se
 from app.db.transaction import UnitOfWork
 from app.members.service import MemberService, listed_visibilities, sees_members_only
 from app.missions import matching
-from app.missions.repository import MissionFilters, MissionRepository
+from app.missions.repository import MissionFilters, MissionRepository, scoring_details
 from app.missions.schemas import MissionInput
 from app.models import (
     Account,
@@ -687,16 +688,20 @@ class MissionService:
         results = []
         for seat in seats:
             required = {row.skill_id: row.min_level for row, _ in seat_skills.get(seat.id, [])}
-            profiles, skills, availability = await self.repository.candidates(
+            pool = await self.repository.candidate_pool(
                 skills=required, visibilities=listed_visibilities(viewer), excluded=excluded
             )
-            need = self._need(mission, seat, required)
-            scored = [
-                (profile, matching.score(need, self._candidate(profile, skills, availability), rules))
-                for profile in profiles
-            ]
-            scored.sort(key=lambda pair: (-pair[1].total, str(pair[0].account_id)))
-            results.append(SeatMatches(seat=seat, candidates=scored[:limit]))
+            scorer = matching.SeatScorer(self._need(mission, seat, required), rules)
+            # Rank every candidate by its total alone (nothing built per member), then explain only
+            # the `limit` returned: the same totals, the same order (best first, then by account id;
+            # UUIDs order as their text does, fixed-width hex, without a string per candidate).
+            total = scorer.total
+            best = heapq.nsmallest(
+                limit, pool, key=lambda row: (-total(row, row.skills, row.availability), row.account_id)
+            )
+            skills, availability = scoring_details(best)
+            candidates = [(row, scorer.explain(self._candidate(row, skills, availability))) for row in best]
+            results.append(SeatMatches(seat=seat, candidates=candidates))
         return results
 
     async def matches_for_member(

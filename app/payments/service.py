@@ -20,7 +20,7 @@ import structlog
 from app.core.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from app.db.transaction import UnitOfWork
 from app.models import Account, Invoice, Milestone, Payment, Quote, Refund, Role, WebhookEvent
-from app.payments import facturx, invoicing, ledger
+from app.payments import invoicing, ledger
 from app.payments.gateway import Fee, Gateway, PaymentProviderError
 from app.payments.repository import PaymentsRepository
 from app.payments.schemas import BuyerInput, QuoteInput
@@ -336,6 +336,9 @@ class PaymentsService:
         return InvoiceView(note, None)
 
     async def facturx(self, viewer: Account, invoice_id: uuid.UUID) -> tuple[str, bytes]:
+        # Imported here: fpdf, factur-x and lxml hold ~64 MiB per process, for a rarely used download.
+        from app.payments import facturx
+
         invoice = await self._visible_invoice(viewer, invoice_id)
         credited = await self.repository.invoice(invoice.credited_invoice_id) if invoice.credited_invoice_id else None
         quote = await self.repository.quote(invoice.quote_id)

@@ -119,7 +119,9 @@ async def ceiling_profile(account_id: uuid.UUID, state: State) -> dict[str, obje
 
 
 # What `GET /api/v1/proposals/{id}` reads for an open motion: the proposal and its electorate's size
-# and roll digest (the API: the proposal, then the electorate, through the ORM in one transaction).
+# and roll digest. (The API reads them in one statement too, `_PROPOSAL_PAGE` in
+# app/assemblies/repository.py, with whether the viewer sits in a college and an initiative's
+# co-signatures; this ceiling keeps the plain join it was first measured with, for comparison.)
 CEILING_PROPOSAL = (
     "select p.*, e.size as electorate_size, e.roll_sha256 from proposal p"
     " left join electorate e on e.id = p.electorate_id where p.id = $1"

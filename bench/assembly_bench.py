@@ -338,6 +338,10 @@ def report(options, api: Burst, raw: Burst, acknowledged: set[int], counted: int
             f"{max(row.latencies) * 1000 if row.latencies else 0:>8.1f}  {cpu}"
         )
     print(f"API / raw asyncpg: {api.rate / raw.rate:.0%}")
+    if api.cpu.server is not None:  # the figure least disturbed by other processes on the machine
+        print(f"server CPU per ballot: {api.cpu.server / api.rate * 1e6:.0f} us")
+    if api.cpu.other is not None:
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print(f"statuses: {api.statuses}")
     print(f"acknowledged (201): {len(acknowledged)}, counted at the close: {counted}")
     print(f"ballots lost: {lost}, duplicated: {duplicated}")

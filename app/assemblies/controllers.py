@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from app.accounts.guards import admin_only, signed_in
 from app.assemblies.closing import Closer
 from app.assemblies.live import Live
+from app.assemblies.repository import ProposalPage
 from app.assemblies.schemas import (
     AgendaProposalInput,
     AssemblyInput,
@@ -96,6 +97,24 @@ async def proposal_out(assemblies: AssemblyService, proposal: Proposal, cosignat
         needed = (await assemblies.current_statutes()).document["initiative_cosignatures"]
         if cosignatures is None:
             cosignatures = (await assemblies.cosignature_counts([proposal])).get(proposal.id, 0)
+    return proposal_fields_out(proposal, size, digest, cosignatures, needed)
+
+
+async def proposal_page_out(assemblies: AssemblyService, page: ProposalPage) -> ProposalOut:
+    """`proposal_out` from the page's one statement (it read the electorate and co-signatures too)."""
+    needed = page.cosignatures_needed
+    if page.initiative and needed is None:  # no statutes stored yet: the preset's, as `proposal_out` does
+        needed = (await assemblies.current_statutes()).document["initiative_cosignatures"]
+    return proposal_fields_out(page, page.electorate_size, page.roll_sha256, page.cosignatures, needed)
+
+
+def proposal_fields_out(
+    proposal: Proposal | ProposalPage,
+    size: int | None,
+    digest: str | None,
+    cosignatures: int | None,
+    needed: int | None,
+) -> ProposalOut:
     return ProposalOut(
         id=proposal.id,
         assembly_id=proposal.assembly_id,
@@ -506,7 +525,7 @@ class ProposalsController(Controller):
         current_account: NamedDependency[Account],
         assemblies: NamedDependency[AssemblyService],
     ) -> ProposalOut:
-        return await proposal_out(assemblies, await assemblies.visible_proposal(current_account, proposal_id))
+        return await proposal_page_out(assemblies, await assemblies.proposal_page(current_account, proposal_id))
 
     @post(
         "/{proposal_id:uuid}/cosign",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.db.engine import Database
 from app.models import (
     Account,
     Assembly,
@@ -47,9 +50,125 @@ def lock_key(identifier: uuid.UUID) -> int:
     return int.from_bytes(identifier.bytes[:4], "big", signed=True)
 
 
+def _json(value: Any) -> Any:
+    """A jsonb column as Python: asyncpg without a codec answers its text."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalPage:
+    """What `GET /proposals/{id}` shows, read in one statement (the same names as `Proposal`'s),
+    with what deciding who may see it needs (`viewer_in_college`)."""
+
+    id: uuid.UUID
+    assembly_id: uuid.UUID | None
+    agenda_position: int | None
+    kind: str
+    title: str
+    text: str
+    method: str
+    options: list[dict[str, Any]]
+    settings: dict[str, Any]
+    rules: dict[str, Any] | None
+    secret: bool
+    results_visible: bool
+    state: str
+    initiative: bool
+    author_id: uuid.UUID | None
+    action: dict[str, Any] | None
+    opens_at: datetime | None
+    closes_at: datetime | None
+    opened_at: datetime | None
+    closed_at: datetime | None
+    outcome: str | None
+    certificate_sha256: str | None
+    box_sha256: str | None
+    action_applied_at: datetime | None
+    electorate_size: int | None
+    roll_sha256: str | None
+    viewer_in_college: bool
+    cosignatures: int | None  # initiatives only
+    cosignatures_needed: int | None  # initiatives only; None too when no statutes are stored yet
+
+
+_PAGE_FIELDS: tuple[str, ...] = ProposalPage.__slots__  # type: ignore[attr-defined]
+_PAGE_JSON = tuple(_PAGE_FIELDS.index(name) for name in ("options", "settings", "rules", "action"))
+_PAGE_NEEDED = _PAGE_FIELDS.index("cosignatures_needed")
+_PROPOSAL_COLUMNS = ", ".join(f"p.{name}" for name in _PAGE_FIELDS[: _PAGE_FIELDS.index("electorate_size")])
+
+# One statement for the proposal page: the proposal, its electorate's size and digest, whether the
+# viewer sits in a college (a reader even if not an admitted member), and for an initiative its
+# co-signatures and the number the statutes in force ask for. (The column list is the record's own
+# field names: no input reaches this text.)
+_PROPOSAL_PAGE = text(
+    f"select {_PROPOSAL_COLUMNS}, e.size, e.roll_sha256,"  # noqa: S608
+    " exists (select 1 from college_membership c where c.account_id = :viewer),"
+    " case when p.initiative then (select count(*) from cosignature s where s.proposal_id = p.id) end,"
+    " case when p.initiative then (select v.document -> 'initiative_cosignatures' from statute_version v"
+    "   order by v.id desc limit 1) end"
+    " from proposal p left join electorate e on e.id = p.electorate_id where p.id = :proposal"
+)
+
+
+def _proposal_page(row: Sequence[Any]) -> ProposalPage:
+    columns = list(row)
+    for index in (*_PAGE_JSON, _PAGE_NEEDED):
+        columns[index] = _json(columns[index])
+    return ProposalPage(*columns)
+
+
+@dataclass(frozen=True, slots=True)
+class CastBox:
+    """The connection a ballot is cast on, under the vote's shared cast lock, and whether the
+    transaction is its own (committed when `AssemblyRepository.casting` ends) or the request's session's."""
+
+    connection: Any  # asyncpg.Connection
+    own_transaction: bool
+
+    async def facts(self, proposal_id: uuid.UUID, voter_id: uuid.UUID, caster_id: uuid.UUID) -> Any:
+        """State of the vote and of the voter, in one round trip (under the cast lock)."""
+        row = await self.connection.fetchrow(_RAW_FACTS, proposal_id, voter_id, caster_id)
+        if row is None:
+            return None
+        facts = dict(row)
+        facts["rules"] = _json(facts["rules"])
+        return facts
+
+    async def write(self, **v: Any) -> tuple[datetime, int] | None:
+        """Register row + audit event in one statement; None when the rules of `_WRITE_BALLOT` keep
+        the standing ballot."""
+        row = await self.connection.fetchrow(
+            _RAW_WRITE,
+            v["proposal"],
+            v["voter"],
+            v["channel"],
+            v["cast_by"],
+            v["ballot"],
+            v["seal"],
+            v["correction"],
+            v["uid"],
+            v["at"],
+            v["kind"],
+            v["caster"],
+            v["assembly"],
+            json.dumps(v["data"]),
+            v["digest"],
+        )
+        return None if row is None else (row[0], int(row[1]))
+
+
 class AssemblyRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, database: Database | None = None) -> None:
         self.session = session
+        # The request's database, for the hot paths that skip the ORM (`proposal_page`, `casting`)
+        # while the session has begun nothing; None outside HTTP requests (CLI, background loops).
+        self.database = database
+
+    def _unit_untouched(self) -> bool:
+        """True while the request's session has begun nothing and holds no change: a read or a
+        transaction outside it then sees exactly what one inside it would."""
+        session = self.session
+        return not (session.in_transaction() or session.new or session.dirty or session.deleted)
 
     async def add(self, *rows: object) -> None:
         self.session.add_all(rows)
@@ -282,6 +401,19 @@ class AssemblyRepository:
     async def get_proposal(self, proposal_id: uuid.UUID) -> Proposal | None:
         return await self.session.get(Proposal, proposal_id)
 
+    async def proposal_page(self, proposal_id: uuid.UUID, viewer_id: uuid.UUID) -> ProposalPage | None:
+        """The proposal as its page shows it, in one statement; None if there is no such proposal.
+
+        On the raw asyncpg pool (no BEGIN, no COMMIT, no ORM) while the request has written nothing;
+        in the session otherwise, so that what the request changed is seen.
+        """
+        if self.database is not None and self._unit_untouched():
+            row = await self.database.fetch_row(_RAW_PAGE, proposal_id, viewer_id)
+        else:
+            await self.session.flush()
+            row = (await self.session.execute(_PROPOSAL_PAGE, {"proposal": proposal_id, "viewer": viewer_id})).first()
+        return None if row is None else _proposal_page(row)
+
     async def lock_proposal(self, proposal_id: uuid.UUID, *, skip_locked: bool = False) -> Proposal | None:
         query = select(Proposal).where(Proposal.id == proposal_id).with_for_update(skip_locked=skip_locked)
         return await self.session.scalar(query.execution_options(populate_existing=True))
@@ -468,15 +600,24 @@ class AssemblyRepository:
         """
     )
 
-    async def ballot_facts(self, proposal_id: uuid.UUID, voter_id: uuid.UUID, caster_id: uuid.UUID) -> Any:
-        """State of the vote and of the voter, in one round trip (run after `lock_for_cast`)."""
-        raw = await self._driver()
-        row = await raw.fetchrow(_RAW_FACTS, proposal_id, voter_id, caster_id)
-        if row is None:
-            return None
-        facts = dict(row)
-        facts["rules"] = json.loads(facts["rules"]) if isinstance(facts["rules"], str) else facts["rules"]
-        return facts
+    @asynccontextmanager
+    async def casting(self, proposal_id: uuid.UUID, *, own_transaction: bool) -> AsyncIterator[CastBox]:
+        """The vote's shared cast lock, and the connection to read the ballot's facts and write it on.
+
+        With `own_transaction` (a ballot that writes nothing else: online and proxy ballots) and while
+        the request's session has begun nothing, the ballot is its request's one transaction on the
+        raw asyncpg pool: BEGIN and the lock in one round trip, the facts, the write, COMMIT when the
+        block ends (ROLLBACK if it raises); no ORM. Otherwise the lock is taken in the session's
+        transaction, which the unit of work commits.
+        """
+        if own_transaction and self.database is not None and self._unit_untouched():
+            # Both arguments are integers computed here: nothing from the request reaches the SQL text.
+            lock = f"select pg_advisory_xact_lock_shared({CAST_LOCKS}, {lock_key(proposal_id)})"
+            async with self.database.transaction(lock) as connection:
+                yield CastBox(connection, own_transaction=True)
+        else:
+            await self.lock_for_cast(proposal_id)
+            yield CastBox(await self._driver(), own_transaction=False)
 
     async def _driver(self) -> Any:
         """The asyncpg connection under the session's transaction: the ballot's hot path skips the ORM.
@@ -514,28 +655,6 @@ class AssemblyRepository:
         select cast_at, seq, (select count(*) from event) as logged from reg
         """
     ).bindparams(bindparam("data", type_=JSONB))
-
-    async def write_ballot(self, **v: Any) -> tuple[datetime, int] | None:
-        """Register row + audit event in one statement; None when the rules above keep the standing ballot."""
-        raw = await self._driver()
-        row = await raw.fetchrow(
-            _RAW_WRITE,
-            v["proposal"],
-            v["voter"],
-            v["channel"],
-            v["cast_by"],
-            v["ballot"],
-            v["seal"],
-            v["correction"],
-            v["uid"],
-            v["at"],
-            v["kind"],
-            v["caster"],
-            v["assembly"],
-            json.dumps(v["data"]),
-            v["digest"],
-        )
-        return None if row is None else (row[0], int(row[1]))
 
     async def register(self, proposal_id: uuid.UUID) -> Sequence[BallotRegister]:
         return (
@@ -805,6 +924,7 @@ def _positional(statement: str, names: list[str]) -> str:
     return statement
 
 
+_RAW_PAGE = _positional(_PROPOSAL_PAGE.text, ["proposal", "viewer"])
 _RAW_FACTS = _positional(AssemblyRepository._CAST_CONTEXT.text, ["proposal", "voter", "caster"])
 _RAW_WRITE = _positional(
     AssemblyRepository._WRITE_BALLOT.text,

@@ -70,83 +70,86 @@ class BallotRules(ServiceBase):
         a ballot is either counted and acknowledged, or refused. Never lost, never counted late.
         """
         voter = on_behalf_of or account.id
-        await self.repository.lock_for_cast(proposal_id)
-        ballot = await self.repository.ballot_facts(proposal_id, voter, account.id)
-        if ballot is None or (not ballot["caster_eligible"] and not await self._is_reader(account)):
-            raise NotFound("No such proposal.")
-        if ballot["state"] != "open" or ballot["past_close"]:
-            raise VoteNotOpen(
-                "The vote has closed."
-                if ballot["state"] == "closed" or ballot["past_close"]
-                else "The vote is not open yet."
-            )
-        existing = ballot["existing_channel"]
-        if paper_channel is not None:
-            self.require_chair(account)
-            if not ballot["voter_eligible"]:
-                raise Conflict("This person is not in the electorate of this vote.")
-            if existing in IN_PERSON and not correction:
-                raise BallotStands(
-                    f"This member already has a ballot of their own ({existing}); replacing it is a correction: "
-                    "send `correction` with a note, and the member is told."
+        # A paper ballot may replace an in-person one and then mails the member (through the session):
+        # it stays in the request's session. Online and proxy ballots write nothing else: their own
+        # transaction on the raw pool, without the ORM (bench/README.md, "Assembly benchmark").
+        async with self.repository.casting(proposal_id, own_transaction=paper_channel is None) as box:
+            ballot = await box.facts(proposal_id, voter, account.id)
+            if ballot is None or (not ballot["caster_eligible"] and not await self._is_reader(account)):
+                raise NotFound("No such proposal.")
+            if ballot["state"] != "open" or ballot["past_close"]:
+                raise VoteNotOpen(
+                    "The vote has closed."
+                    if ballot["state"] == "closed" or ballot["past_close"]
+                    else "The vote is not open yet."
                 )
-            channel, cast_by = paper_channel, account.id
-        elif on_behalf_of is None or on_behalf_of == account.id:
-            if not ballot["voter_eligible"]:
-                raise NotInElectorate()
-            channel, cast_by = "online", None
-        else:
-            if not ballot["voter_eligible"] or ballot["holder_id"] != account.id:
-                raise ProxyNotHeld()
-            if existing in IN_PERSON:
-                raise VotedInPerson()
-            channel, cast_by = "proxy", account.id
-        self._check_choice(proposal_id, ballot["rules"], choice, reason)
-        tracker = new_tracker()
-        content = {"college": ballot["voter_college"], "choice": choice, "reason": reason, "tracker": tracker}
-        if ballot["secret"]:
-            sealed = self._context.election.encrypt(ballot["election_public_key"], proposal_id, voter, content)
-        else:
-            sealed = canonical(content)
-        correcting = paper_channel is not None and existing in IN_PERSON
-        event_data: dict[str, Any] = {"voter": str(voter), "channel": channel}
-        if cast_by is not None:
-            event_data["cast_by"] = str(cast_by)
-        if correcting:
-            event_data["corrects"] = existing
-            event_data["note"] = correction
-        if not ballot["secret"]:
-            event_data["choice"] = choice
-        event = event_fields(
-            "ballot.corrected" if correcting else "ballot.cast",
-            actor_id=account.id,
-            assembly_id=ballot["assembly_id"],
-            proposal_id=proposal_id,
-            data=event_data,
-        )
-        written = await self.repository.write_ballot(
-            proposal=proposal_id,
-            voter=voter,
-            channel=channel,
-            cast_by=cast_by,
-            ballot=sealed,
-            seal=self._context.seals.seal(proposal_id, voter, sealed),
-            correction=correcting,
-            uid=event.uid,
-            at=event.at,
-            kind=event.kind,
-            caster=account.id,
-            assembly=ballot["assembly_id"],
-            data=event.data,
-            digest=event.digest,
-        )
-        if written is None:  # a concurrent ballot of the member's own landed first: it stands
-            if channel == "proxy":
-                raise VotedInPerson()
-            raise BallotStands("This member has just cast a ballot of their own; it stands.")
-        cast_at, order = written
-        if correcting:
-            await self._tell_corrected(voter, proposal_id, existing, channel, correction or "")
+            existing = ballot["existing_channel"]
+            if paper_channel is not None:
+                self.require_chair(account)
+                if not ballot["voter_eligible"]:
+                    raise Conflict("This person is not in the electorate of this vote.")
+                if existing in IN_PERSON and not correction:
+                    raise BallotStands(
+                        f"This member already has a ballot of their own ({existing}); replacing it is a "
+                        "correction: send `correction` with a note, and the member is told."
+                    )
+                channel, cast_by = paper_channel, account.id
+            elif on_behalf_of is None or on_behalf_of == account.id:
+                if not ballot["voter_eligible"]:
+                    raise NotInElectorate()
+                channel, cast_by = "online", None
+            else:
+                if not ballot["voter_eligible"] or ballot["holder_id"] != account.id:
+                    raise ProxyNotHeld()
+                if existing in IN_PERSON:
+                    raise VotedInPerson()
+                channel, cast_by = "proxy", account.id
+            self._check_choice(proposal_id, ballot["rules"], choice, reason)
+            tracker = new_tracker()
+            content = {"college": ballot["voter_college"], "choice": choice, "reason": reason, "tracker": tracker}
+            if ballot["secret"]:
+                sealed = self._context.election.encrypt(ballot["election_public_key"], proposal_id, voter, content)
+            else:
+                sealed = canonical(content)
+            correcting = paper_channel is not None and existing in IN_PERSON
+            event_data: dict[str, Any] = {"voter": str(voter), "channel": channel}
+            if cast_by is not None:
+                event_data["cast_by"] = str(cast_by)
+            if correcting:
+                event_data["corrects"] = existing
+                event_data["note"] = correction
+            if not ballot["secret"]:
+                event_data["choice"] = choice
+            event = event_fields(
+                "ballot.corrected" if correcting else "ballot.cast",
+                actor_id=account.id,
+                assembly_id=ballot["assembly_id"],
+                proposal_id=proposal_id,
+                data=event_data,
+            )
+            written = await box.write(
+                proposal=proposal_id,
+                voter=voter,
+                channel=channel,
+                cast_by=cast_by,
+                ballot=sealed,
+                seal=self._context.seals.seal(proposal_id, voter, sealed),
+                correction=correcting,
+                uid=event.uid,
+                at=event.at,
+                kind=event.kind,
+                caster=account.id,
+                assembly=ballot["assembly_id"],
+                data=event.data,
+                digest=event.digest,
+            )
+            if written is None:  # a concurrent ballot of the member's own landed first: it stands
+                if channel == "proxy":
+                    raise VotedInPerson()
+                raise BallotStands("This member has just cast a ballot of their own; it stands.")
+            cast_at, order = written
+            if correcting:
+                await self._tell_corrected(voter, proposal_id, existing, channel, correction or "")
         receipt = {
             "proposal_id": str(proposal_id),
             "voter_id": str(voter),
@@ -156,7 +159,10 @@ class BallotRules(ServiceBase):
             "order": order,
         }
         live = self._context.live
-        self._unit.after_commit(later(live.changed, proposal_id))
+        if box.own_transaction:  # committed when the block above ended: no after-commit task needed
+            live.changed(proposal_id)
+        else:
+            self._unit.after_commit(later(live.changed, proposal_id))
         return CastResult(proposal_id, voter, channel, tracker, cast_at, self._context.signer.sign(receipt), order)
 
     async def _tell_corrected(

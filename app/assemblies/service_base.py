@@ -16,7 +16,7 @@ import governance
 from app.assemblies import statutes
 from app.assemblies.audit import new_event
 from app.assemblies.live import Live
-from app.assemblies.repository import AssemblyRepository
+from app.assemblies.repository import AssemblyRepository, ProposalPage
 from app.assemblies.secrecy import (
     BallotSeals,
     ElectionKeys,
@@ -86,17 +86,24 @@ class ServiceBase:
     """What every part of the feature's rules shares: the repository, the unit of work, who may see what."""
 
     def __init__(self, unit_of_work: UnitOfWork, context: Governance) -> None:
-        self.repository = AssemblyRepository(unit_of_work.session)
+        self.repository = AssemblyRepository(unit_of_work.session, unit_of_work.database)
         self._unit = unit_of_work
         self._context = context
         self._settings = context.settings
 
-    async def _is_reader(self, account: Account) -> bool:
+    @staticmethod
+    def _reader_by_role(account: Account) -> bool:
         if account.role == Role.ADMIN:
             return True
-        if account.role == Role.MEMBER and account.member_status == MemberStatus.MEMBER:
-            return True
-        return await self.repository.college_of(account.id) is not None
+        return account.role == Role.MEMBER and account.member_status == MemberStatus.MEMBER
+
+    async def _is_reader(self, account: Account) -> bool:
+        return self._reader_by_role(account) or await self.repository.college_of(account.id) is not None
+
+    @staticmethod
+    def _hidden_draft(account: Account, state: str, initiative: bool) -> bool:
+        """A draft decision is the chair's until it is opened or put on an agenda (initiatives are public)."""
+        return state == "draft" and not initiative and account.role != Role.ADMIN
 
     async def require_reader(self, account: Account) -> None:
         if not await self._is_reader(account):
@@ -117,9 +124,18 @@ class ServiceBase:
         proposal = await self.repository.get_proposal(proposal_id)
         if proposal is None or not await self._is_reader(account):
             raise NotFound("No such proposal.")
-        if proposal.state == "draft" and not proposal.initiative and account.role != Role.ADMIN:
+        if self._hidden_draft(account, proposal.state, proposal.initiative):
             raise NotFound("No such proposal.")
         return proposal
+
+    async def proposal_page(self, account: Account, proposal_id: uuid.UUID) -> ProposalPage:
+        """What `GET /proposals/{id}` shows, under the same rules as `visible_proposal`, in one statement."""
+        page = await self.repository.proposal_page(proposal_id, account.id)
+        if page is None or not (self._reader_by_role(account) or page.viewer_in_college):
+            raise NotFound("No such proposal.")
+        if self._hidden_draft(account, page.state, page.initiative):
+            raise NotFound("No such proposal.")
+        return page
 
     def _audit(self, kind: str, **fields: Any) -> None:
         self._unit.session.add(new_event(kind, **fields))

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,12 +73,17 @@ class Database:
     app_url: URL | None = field(default=None)  # the application's role (see `application_url`)
     _reader: asyncpg.Pool | None = field(default=None, repr=False)
     _reader_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _writer: asyncpg.Pool | None = field(default=None, repr=False)
+    _writer_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
         if self._reader is not None:
             await self._reader.close()
             self._reader = None
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
 
     async def _reader_pool(self) -> asyncpg.Pool:
         if self._reader is None:
@@ -92,6 +99,53 @@ class Database:
                         **asyncpg_connect_args(self.app_url or self.url, self.pool_options),
                     )
         return self._reader
+
+    async def _writer_pool(self) -> asyncpg.Pool:
+        if self._writer is None:
+            async with self._writer_lock:
+                if self._writer is None:
+                    self._writer = await asyncpg.create_pool(
+                        asyncpg_dsn(self.app_url or self.url),
+                        min_size=1,
+                        max_size=self.pool_options.size,
+                        # `transaction` always ends what it began (COMMIT or ROLLBACK), and asyncpg rolls
+                        # back any transaction still open on release; nothing else changes session state.
+                        reset=_no_reset,
+                        **asyncpg_connect_args(self.app_url or self.url, self.pool_options),
+                    )
+        return self._writer
+
+    @asynccontextmanager
+    async def transaction(self, lead: str) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction on a raw asyncpg connection, for a hot write path that a whole request is.
+
+        `lead` (plain SQL, no parameters: it is sent with BEGIN as one simple query, so it must hold
+        no user input) runs first, in the same round trip as BEGIN: typically an advisory lock.
+        COMMIT when the block ends normally, ROLLBACK when it raises. The caller must not also write
+        through the request's ORM session: these would be two transactions.
+        A connection that the server dropped is replaced and BEGIN retried once (nothing ran yet).
+        """
+        pool = await self._writer_pool()
+        connection = await pool.acquire()
+        try:
+            try:
+                await connection.execute(f"begin; {lead}")
+            except Exception as error:
+                if not is_disconnect(error):
+                    raise
+                await pool.release(connection)
+                pool.expire_connections()
+                connection = await pool.acquire()
+                await connection.execute(f"begin; {lead}")
+            try:
+                yield connection
+            except BaseException:
+                if not connection.is_closed():
+                    await connection.execute("rollback")
+                raise
+            await connection.execute("commit")
+        finally:
+            await pool.release(connection)
 
     async def fetch_row(self, sql: str, *args: Any) -> asyncpg.Record | None:
         """One read-only statement (asyncpg's `$1` placeholders) in autocommit, outside any unit of work.

@@ -327,6 +327,15 @@ def test_seed_services_and_administration_pages(server: Server, people: Callable
     visit(member, f"{base}/me/training-paths")
 
     admin = people(server.admin_email)
-    for path in ("/admin/organisations?all=1", "/admin/statutes", "/admin/audit"):
+    later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    planned = server.api(
+        "POST",
+        "/api/v1/assemblies",
+        server.token(server.admin_email),
+        json={"kind": "ordinary", "title": "AG avec bureau", "scheduled_at": later},
+    )
+    assert planned.status_code == 201, planned.text
+    for path in ("/admin/organisations?all=1", "/admin/statutes", f"/admin/assemblies/{planned.json()['id']}"):
         visit(admin, base + path)
+    visit(admin, f"{base}/admin/audit")
     expect(admin.locator("#audit-head")).to_contain_text(":")

@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
@@ -25,7 +24,7 @@ from app.cv.service import CvService
 from app.diagnostic.service import DiagnosticService, ResultView
 from app.members.guards import client_or_admitted_member
 from app.members.service import MemberService
-from app.models import Account
+from app.models import Account, MemberStatus, Role
 from app.training.schemas import PathRequest
 from app.training.service import PathView, TrainingService
 from app.web.forms import clean, convert, form_data, optional_int, query_text
@@ -321,6 +320,8 @@ class DiagnosticPages(Controller):
             view = await diagnostics.take(viewer, answers)
         except AppError as error:
             summary, errors = field_errors(error)
+            # "answers.<question>" names no field of the page: the messages go in the summary, unlinked.
+            errors = {("_" if name == "answers" else name): message for name, message in errors.items()}
             raise FormRejected(
                 DIAGNOSTIC_TEMPLATE, self._questionnaire(diagnostics, answers), errors, summary, error.status_code
             ) from error
@@ -378,7 +379,8 @@ class DiagnosticPages(Controller):
 
 
 def _result_context(view: ResultView, viewer: Account) -> dict[str, Any]:
-    can_post = view.result.mission_id is None and (
-        viewer.role == "client" or (viewer.role == "member" and viewer.member_status == "member")
+    # Who may post is the feature's guard (`client_or_admitted_member`); the page only hides the button.
+    may_post = viewer.role == Role.CLIENT or (
+        viewer.role == Role.MEMBER and viewer.member_status == MemberStatus.MEMBER
     )
-    return {"view": view, "draft": view.draft, "can_post": can_post, "mission": msgspec.to_builtins(view.draft.mission)}
+    return {"view": view, "draft": view.draft, "can_post": view.result.mission_id is None and may_post}

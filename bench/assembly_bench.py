@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.api_bench import HOST, Connection, CpuMeter, parent_if_postgres, postgres, serve
+from bench.api_bench import HOST, Connection, CpuMeter, parent_if_postgres, postgres, sampling_profile, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -279,7 +279,8 @@ async def scenario(options: argparse.Namespace, url: str, work: Path) -> None:
             # Warm-up: a few ballots from the last members, cast again in the burst (changes, not new rows).
             await burst(server.port, proposal["id"], tokens[-options.concurrency :], options.concurrency, meter)
             print(f"burst: {options.members} ballots, {options.concurrency} at a time ...", flush=True)
-            api, acknowledged = await burst(server.port, proposal["id"], tokens, options.concurrency, meter)
+            with sampling_profile(options.profile, server, "/ballots"):
+                api, acknowledged = await burst(server.port, proposal["id"], tokens, options.concurrency, meter)
             closing = time.perf_counter()
             await call(server.port, "POST", f"/api/v1/proposals/{proposal['id']}/close", admin_token)
             close_seconds = time.perf_counter() - closing
@@ -354,6 +355,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--profile", type=Path, default=None, metavar="DIR", help="py-spy profile of the burst, in DIR")
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="coop-asm-bench-") as tmp:
         work = Path(tmp)

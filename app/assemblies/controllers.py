@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from app.accounts.guards import admin_only, signed_in
+from app.accounts.guards import admin_only, signed_in, signed_in_account
 from app.assemblies.closing import Closer
 from app.assemblies.live import Live
 from app.assemblies.repository import ProposalPage
@@ -520,12 +520,10 @@ class ProposalsController(Controller):
 
     @get("/{proposal_id:uuid}", summary="One proposal", responses=READ)
     async def get_proposal(
-        self,
-        proposal_id: FromPath[uuid.UUID],
-        current_account: NamedDependency[Account],
-        assemblies: NamedDependency[AssemblyService],
+        self, request: Request, proposal_id: FromPath[uuid.UUID], assemblies: NamedDependency[AssemblyService]
     ) -> ProposalOut:
-        return await proposal_page_out(assemblies, await assemblies.proposal_page(current_account, proposal_id))
+        page = await assemblies.proposal_page(signed_in_account(request), proposal_id)
+        return await proposal_page_out(assemblies, page)
 
     @post(
         "/{proposal_id:uuid}/cosign",
@@ -701,15 +699,14 @@ class ProposalsController(Controller):
     )
     async def cast(
         self,
+        request: Request,
         proposal_id: FromPath[uuid.UUID],
         data: JSONBody[BallotInput],
-        current_account: NamedDependency[Account],
         assemblies: NamedDependency[AssemblyService],
     ) -> Receipt:
+        voter = signed_in_account(request)
         return receipt_out(
-            await assemblies.cast(
-                current_account, proposal_id, data.choice, data.reason, on_behalf_of=data.on_behalf_of
-            )
+            await assemblies.cast(voter, proposal_id, data.choice, data.reason, on_behalf_of=data.on_behalf_of)
         )
 
     @post(

@@ -229,7 +229,7 @@ def test_sigterm_ends_open_live_streams_with_a_shutdown_event_instead_of_waiting
         assert follower.names[-1] == "shutdown", follower.names
         assert follower.events[-1] == {"type": "shutdown"}
         assert follower.retry is not None and follower.retry > 0
-    # Waiting out the 3 s graceful timeout for these streams, as the server once did, fails both limits;
-    # the stop takes about 0.3 s even under a load of 7 on two cores.
+    # Waiting out the 3 s graceful timeout for these streams, as the server once did, fails both limits
+    # (4-7 s in all); now the stop takes 0.3-0.5 s under a load of 5-7 on two cores.
     assert streams_ended < 2, f"the live streams ended {streams_ended:.1f} s after SIGTERM"
-    assert took < 2.5, f"coop serve took {took:.1f} s to stop"
+    assert took < 3, f"coop serve took {took:.1f} s to stop"

@@ -36,6 +36,7 @@ from app.assemblies.secrecy import BallotSeals, ElectionKeys, ReceiptSigner
 from app.assemblies.service import AssemblyService, Governance
 from app.core.errors import AppError
 from app.core.mail import Mail, Mailer
+from app.core.stopping import on_stop_signal
 from app.db.engine import Database, application_url
 from app.db.transaction import UnitOfWork
 from app.db.url import asyncpg_dsn
@@ -236,7 +237,8 @@ async def assemblies_lifespan(state: Any, database: Database) -> AsyncIterator[N
     context.live.start(snapshot)
     background.start()
     try:
-        yield
+        async with on_stop_signal(context.live.drain):
+            yield
     finally:
         await background.stop()
         await context.live.stop()

@@ -7,6 +7,11 @@ changed; every process relays what it hears to its own Server-Sent Events subscr
 Participation changes at the rate of ballots; publishing one message per ballot would put a NOTIFY
 on the hot path of a burst. Instead a ballot only marks its vote as changed, and a per-process
 flusher publishes each changed vote's snapshot at most once per `INTERVAL` (a quarter of a second).
+
+A stream never ends by itself before its vote closes, so when the process is told to stop, `drain`
+ends every open stream with a `shutdown` event (and a `retry:` delay) instead of letting the server
+wait out its graceful timeout and cut them: browsers' EventSource, and the web client, reconnect on
+their own, to another process or to this one restarted.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ log = structlog.get_logger(__name__)
 
 INTERVAL = 0.25
 KEEP_ALIVE = 15.0
+RECONNECT_AFTER_MS = 1000  # long enough for a load balancer to notice the process is gone
 
 Snapshot = Callable[[uuid.UUID], Awaitable[dict[str, Any] | None]]
 
@@ -41,6 +47,8 @@ class Live:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._snapshot: Snapshot | None = None
+        self._followers: set[asyncio.Queue[bytes | None]] = set()
+        self._draining = False
 
     def start(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
@@ -52,6 +60,12 @@ class Live:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError, Exception):
                 await asyncio.wait_for(self._task, 3.0)
             self._task = None
+
+    def drain(self) -> None:
+        """Ends every open stream, and every stream opened from now on, with a `shutdown` event."""
+        self._draining = True
+        for queue in self._followers:
+            queue.put_nowait(None)
 
     def publish(self, proposal_id: uuid.UUID, event: dict[str, Any]) -> None:
         if self._channels is None:
@@ -85,8 +99,15 @@ class Live:
         yield ServerSentEventMessage(event=first["type"], data=msgspec.json.encode(first).decode())
         if first.get("state") == "closed" or self._channels is None:
             return
-        subscriber = await self._channels.subscribe(channel_name(proposal_id))
-        queue: asyncio.Queue[bytes] = asyncio.Queue()
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._followers.add(queue)
+        if self._draining:
+            queue.put_nowait(None)
+        try:
+            subscriber = await self._channels.subscribe(channel_name(proposal_id))
+        except BaseException:
+            self._followers.discard(queue)
+            raise
 
         async def pump() -> None:
             async for payload in subscriber.iter_events():
@@ -100,10 +121,14 @@ class Live:
                 except TimeoutError:
                     yield ServerSentEventMessage(comment="keep-alive")
                     continue
+                if payload is None:
+                    yield ServerSentEventMessage(event="shutdown", data='{"type":"shutdown"}', retry=RECONNECT_AFTER_MS)
+                    return
                 event = msgspec.json.decode(payload)
                 yield ServerSentEventMessage(event=event.get("type", "message"), data=payload.decode())
                 if event.get("state") == "closed":
                     return
         finally:
+            self._followers.discard(queue)
             pumping.cancel()
             await self._channels.unsubscribe(subscriber)

@@ -682,6 +682,11 @@ class MissionRepository:
             found += loose[: CANDIDATE_POOL - len(found)]
         return found
 
+    def reads_apart(self) -> bool:
+        """Whether the matching reads run on the raw pool (`Database.fetch`), each on a connection of
+        its own, so that several may run at once; not in the session (one connection, one at a time)."""
+        return self.database is not None and self._unit_untouched()
+
     async def matching_context(self, mission_id: uuid.UUID, viewer_id: uuid.UUID) -> MatchingContext | None:
         """What matching reads before its candidates (`_MATCHING_CONTEXT`), in one statement; None if
         there is no such mission. On the raw pool (no BEGIN, no COMMIT, no ORM) while the request has

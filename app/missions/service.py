@@ -7,6 +7,7 @@ visibility, attested skills); never the other way round.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import uuid
 from collections.abc import Sequence
@@ -712,12 +713,11 @@ class MissionService:
         if seat_id is not None and not seats:
             raise InvalidInput.field("seat_id", "This mission has no such seat.")
         excluded = [mission.owner_id, *context.engaged]
-        results = []
-        for seat in seats:
+        visibilities = listed_visibilities(viewer)
+
+        async def ranked(seat: MatchingSeat) -> SeatMatches:
             required = dict(seat.skills)
-            pool = await self.repository.candidate_pool(
-                skills=required, visibilities=listed_visibilities(viewer), excluded=excluded
-            )
+            pool = await self.repository.candidate_pool(skills=required, visibilities=visibilities, excluded=excluded)
             scorer = matching.SeatScorer(self._need(mission, seat, required), rules)
             # Rank every candidate by its total alone (nothing built per member), then explain only
             # the `limit` returned: the same totals, the same order (best first, then by account id;
@@ -728,8 +728,13 @@ class MissionService:
             )
             skills, availability = scoring_details(best)
             candidates = [(row, scorer.explain(self._candidate(row, skills, availability))) for row in best]
-            results.append(SeatMatches(seat=seat, candidates=candidates))
-        return results
+            return SeatMatches(seat=seat, candidates=candidates)
+
+        if len(seats) > 1 and self.repository.reads_apart():
+            # Each seat's statements on a connection of their own: the server runs one seat's while
+            # this process scores the other's (seats are independent: none excludes another's pool).
+            return list(await asyncio.gather(*(ranked(seat) for seat in seats)))
+        return [await ranked(seat) for seat in seats]
 
     async def matches_for_member(
         self, member: Account, limit: int, offset: int = 0

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.db.engine import Database
 from app.members.repository import tsquery_sql
 from app.models import (
     Account,
@@ -206,9 +207,110 @@ def _candidate_details(rows: list[Any]) -> CandidateDetails:
     return rows, *scoring_details(rows)
 
 
+# -- what a matching request reads before its candidates, in one statement -----------------------------
+#
+# `GET /api/v1/missions/{id}/matches` used to read the mission, the policy, the seats, their skills
+# and the engagements through the ORM's session, one round trip each (plus BEGIN and COMMIT), before
+# the seats' pool statements. Here they come in one row, with the facts the visibility rules ask for
+# (whether the viewer applied, whether the client organisation is verified); the rules themselves
+# stay in the service (`MissionService._can_view`), which reads these facts instead of querying.
+
+_MATCHING_CONTEXT = text(
+    "select m.id, m.owner_id, m.referrer_id, m.client_organisation_id, m.status, m.visibility,"
+    " m.budget_kind, m.budget_amount_minor, m.budget_days, m.currency, m.starts_on, m.ends_on,"
+    " m.work_mode, m.latitude, m.longitude, m.region, m.country,"
+    " array(select e.member_id from engagement e where e.mission_id = m.id order by e.created_at) as engaged,"
+    " exists (select 1 from application a where a.mission_id = m.id and a.member_id = :viewer) as applied,"
+    " coalesce((select o.verified_at is not null from client_organisation o"
+    "   where o.id = m.client_organisation_id), false) as organisation_verified,"
+    " array(select row(s.id, s.position, s.title, s.day_rate_minor, s.days,"
+    "   array(select row(ss.skill_id, ss.min_level) from seat_skill ss join skill k on k.id = ss.skill_id"
+    "     where ss.seat_id = s.id order by ss.min_level desc, k.name))"
+    "   from mission_seat s where s.mission_id = m.id order by s.position) as seats,"
+    " (select row(p.territorial_fairness, p.local_radius_km) from marketplace_policy p where p.id = 1) as policy"
+    " from mission m where m.id = :mission"
+)
+_COMPILED_CONTEXT = _MATCHING_CONTEXT.compile(dialect=asyncpg_dialect.dialect())
+# The same statement in asyncpg's `$n` placeholders, and its bind names in their order.
+MATCHING_CONTEXT_SQL = str(_COMPILED_CONTEXT)
+_CONTEXT_BINDS = tuple(_COMPILED_CONTEXT.positiontup or ())
+
+
+@dataclass(frozen=True, slots=True)
+class MatchingMission:
+    """The mission's columns that visibility and scoring read (the same names as `Mission`'s)."""
+
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    referrer_id: uuid.UUID | None
+    client_organisation_id: uuid.UUID | None
+    status: str
+    visibility: str
+    budget_kind: str
+    budget_amount_minor: int
+    budget_days: int | None
+    currency: str
+    starts_on: date
+    ends_on: date
+    work_mode: str
+    latitude: float | None
+    longitude: float | None
+    region: str
+    country: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatchingSeat:
+    """A seat (the same names as `MissionSeat`'s) and its required skills, the highest levels first."""
+
+    id: uuid.UUID
+    position: int
+    title: str
+    day_rate_minor: int | None
+    days: int | None
+    skills: tuple[tuple[uuid.UUID, int], ...]  # (skill, minimum level)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchingContext:
+    mission: MatchingMission
+    seats: tuple[MatchingSeat, ...]  # by position
+    engaged: tuple[uuid.UUID, ...]  # the members engaged on the mission, the earliest first
+    applied: bool  # the viewer applied to one of its seats (any status)
+    organisation_verified: bool  # its client organisation, if any, is verified
+    policy: tuple[int, int] | None  # (territorial fairness, local radius in km); None if the row is missing
+
+
+_MISSION_COLUMNS = len(MatchingMission.__slots__)  # type: ignore[attr-defined]
+
+
+def _matching_context(row: Sequence[Any]) -> MatchingContext:
+    engaged, applied, verified, seats, policy = row[_MISSION_COLUMNS:]
+    return MatchingContext(
+        mission=MatchingMission(*row[:_MISSION_COLUMNS]),
+        seats=tuple(
+            MatchingSeat(seat_id, position, title, day_rate, days, tuple((s, level) for s, level in skills))
+            for seat_id, position, title, day_rate, days, skills in seats
+        ),
+        engaged=tuple(engaged),
+        applied=bool(applied),
+        organisation_verified=bool(verified),
+        policy=(int(policy[0]), int(policy[1])) if policy is not None else None,
+    )
+
+
 class MissionRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, database: Database | None = None) -> None:
         self.session = session
+        # The request's database, for matching's reads on the raw pool while the session has begun
+        # nothing; None outside HTTP requests (CLI, background loops, demos): the session then.
+        self.database = database
+
+    def _unit_untouched(self) -> bool:
+        """True while the request's session has begun nothing and holds no change: a read outside it
+        then sees exactly what a read inside it would (READ COMMITTED: each statement its own snapshot)."""
+        session = self.session
+        return not (session.in_transaction() or session.new or session.dirty or session.deleted)
 
     async def add(self, *rows: object) -> None:
         self.session.add_all(rows)
@@ -580,13 +682,34 @@ class MissionRepository:
             found += loose[: CANDIDATE_POOL - len(found)]
         return found
 
+    def reads_apart(self) -> bool:
+        """Whether the matching reads run on the raw pool (`Database.fetch`), each on a connection of
+        its own, so that several may run at once; not in the session (one connection, one at a time)."""
+        return self.database is not None and self._unit_untouched()
+
+    async def matching_context(self, mission_id: uuid.UUID, viewer_id: uuid.UUID) -> MatchingContext | None:
+        """What matching reads before its candidates (`_MATCHING_CONTEXT`), in one statement; None if
+        there is no such mission. On the raw pool (no BEGIN, no COMMIT, no ORM) while the request has
+        written nothing; in the session otherwise."""
+        params = {"mission": mission_id, "viewer": viewer_id}
+        if self.database is not None and self._unit_untouched():
+            row = await self.database.fetch_row(MATCHING_CONTEXT_SQL, *(params[name] for name in _CONTEXT_BINDS))
+        else:
+            await self.session.flush()
+            row = (await self.session.execute(_MATCHING_CONTEXT, params)).first()
+        return None if row is None else _matching_context(row)
+
     async def _pool_rows(self, params: dict[str, Any], *, required: bool, strict: bool) -> list[CandidateRow]:
-        """The pool statement on the asyncpg connection under the session's transaction (the same
-        snapshot as the request's other reads), without the ORM's result rows: SQLAlchemy's execution
-        and row processing were a third of a matching request's samples (bench/README.md)."""
+        """The pool statement, without the ORM's result rows (SQLAlchemy's execution and row processing
+        were a third of a matching request's samples, bench/README.md): on the raw pool while the
+        request has written nothing, otherwise on the asyncpg connection under the session's transaction."""
         statement, names = _pool_statement(required=required, strict=strict)
-        connection = await (await self.session.connection()).get_raw_connection()
-        records = await connection.driver_connection.fetch(statement, *(params[name] for name in names))
+        args = [params[name] for name in names]
+        if self.database is not None and self._unit_untouched():
+            records: list[Any] = await self.database.fetch(statement, *args)
+        else:
+            connection = await (await self.session.connection()).get_raw_connection()
+            records = await connection.driver_connection.fetch(statement, *args)
         if records and tuple(records[0].keys()) != CandidateRow._fields:
             raise RuntimeError("CANDIDATE_COLUMNS and CandidateRow disagree")
         return [CandidateRow._make(record) for record in records]

@@ -7,6 +7,7 @@ visibility, attested skills); never the other way round.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import uuid
 from collections.abc import Sequence
@@ -19,7 +20,14 @@ from app.core.sealing import MasterKeys, MemberKeyRing, is_sealed, open_text, se
 from app.db.transaction import UnitOfWork
 from app.members.service import MemberService, listed_visibilities, sees_members_only
 from app.missions import matching
-from app.missions.repository import MissionFilters, MissionRepository, scoring_details
+from app.missions.repository import (
+    MatchingContext,
+    MatchingMission,
+    MatchingSeat,
+    MissionFilters,
+    MissionRepository,
+    scoring_details,
+)
 from app.missions.schemas import MissionInput
 from app.models import (
     Account,
@@ -73,7 +81,7 @@ class MissionView:
 
 @dataclass(frozen=True)
 class SeatMatches:
-    seat: MissionSeat
+    seat: MissionSeat | MatchingSeat
     candidates: list[tuple[Any, matching.Score]]
 
 
@@ -104,7 +112,7 @@ class MissionService:
         notifications: NotificationService | None = None,
         master_keys: MasterKeys | None = None,
     ) -> None:
-        self.repository = MissionRepository(unit_of_work.session)
+        self.repository = MissionRepository(unit_of_work.session, unit_of_work.database)
         self.members = MemberService(unit_of_work)
         # None where nobody is to be mailed (the demo's fictitious addresses).
         self._notifications = notifications
@@ -120,29 +128,43 @@ class MissionService:
 
     # visibility
 
-    async def _participant(self, viewer: Account | None, mission: Mission) -> bool:
+    # `facts`, when given, answers the rules' questions about the database (engaged? applied? the
+    # organisation verified?) as read together with the mission (`matching_context`); otherwise each
+    # is asked of the repository when the rules get to it. The rules are the same either way.
+
+    async def _participant(
+        self, viewer: Account | None, mission: Mission | MatchingMission, facts: MatchingContext | None = None
+    ) -> bool:
         if viewer is None:
             return False
         if viewer.id in (mission.owner_id, mission.referrer_id):
             return True
+        if facts is not None:
+            return viewer.id in facts.engaged
         return await self.repository.is_engaged(mission.id, viewer.id)
 
-    async def _can_view(self, viewer: Account | None, mission: Mission) -> bool:
-        if is_admin(viewer) or await self._participant(viewer, mission):
+    async def _can_view(
+        self, viewer: Account | None, mission: Mission | MatchingMission, facts: MatchingContext | None = None
+    ) -> bool:
+        if is_admin(viewer) or await self._participant(viewer, mission, facts):
             return True
-        if viewer is not None and await self.repository.applications(mission.id, viewer.id):
+        if viewer is not None and (
+            facts.applied if facts is not None else await self.repository.applications(mission.id, viewer.id)
+        ):
             return True  # applicants keep seeing what they applied to
         if mission.status in (S.DRAFT, S.CANCELLED):
             return False
         if sees_members_only(viewer):
             return True
-        return mission.visibility == "public" and await self._public_allowed(mission)
+        return mission.visibility == "public" and await self._public_allowed(mission, facts)
 
-    async def _public_allowed(self, mission: Mission) -> bool:
+    async def _public_allowed(self, mission: Mission | MatchingMission, facts: MatchingContext | None = None) -> bool:
         """A client's mission goes public once an administrator verified its organisation; until then
         admitted members alone see it (a self-declared organisation could be anyone)."""
         if mission.client_organisation_id is None:
             return True
+        if facts is not None:
+            return facts.organisation_verified
         return await self.repository.organisation_verified(mission.client_organisation_id)
 
     async def visible(self, viewer: Account | None, mission_id: uuid.UUID, *, lock: bool = False) -> Mission:
@@ -674,23 +696,28 @@ class MissionService:
     async def matches_for_mission(
         self, viewer: Account, mission_id: uuid.UUID, seat_id: uuid.UUID | None, limit: int
     ) -> list[SeatMatches]:
-        mission = await self.visible(viewer, mission_id)
+        # The mission, its seats and skills, the engagements, the policy and what the visibility rules
+        # ask: one statement (`visible`'s rules, read from it), then one or two per seat.
+        context = await self.repository.matching_context(mission_id, viewer.id)
+        if context is None or not await self._can_view(viewer, context.mission, context):
+            raise NotFound()
+        mission = context.mission
         if viewer.id not in (mission.owner_id, mission.referrer_id) and not is_admin(viewer):
             raise Forbidden("Matches are for the mission's owner and administrators.")
-        policy = await self.repository.policy()
-        rules = matching.Policy(policy.territorial_fairness, policy.local_radius_km)
-        seats = [s for s in await self.repository.seats(mission.id) if seat_id is None or s.id == seat_id]
+        if context.policy is not None:
+            rules = matching.Policy(*context.policy)
+        else:  # the row is missing (a restored database): `policy` puts the default back
+            policy = await self.repository.policy()
+            rules = matching.Policy(policy.territorial_fairness, policy.local_radius_km)
+        seats = [s for s in context.seats if seat_id is None or s.id == seat_id]
         if seat_id is not None and not seats:
             raise InvalidInput.field("seat_id", "This mission has no such seat.")
-        seat_skills = await self.repository.seat_skills([s.id for s in seats])
-        engaged = [e.member_id for e in await self.repository.engagements(mission.id)]
-        excluded = [mission.owner_id, *engaged]
-        results = []
-        for seat in seats:
-            required = {row.skill_id: row.min_level for row, _ in seat_skills.get(seat.id, [])}
-            pool = await self.repository.candidate_pool(
-                skills=required, visibilities=listed_visibilities(viewer), excluded=excluded
-            )
+        excluded = [mission.owner_id, *context.engaged]
+        visibilities = listed_visibilities(viewer)
+
+        async def ranked(seat: MatchingSeat) -> SeatMatches:
+            required = dict(seat.skills)
+            pool = await self.repository.candidate_pool(skills=required, visibilities=visibilities, excluded=excluded)
             scorer = matching.SeatScorer(self._need(mission, seat, required), rules)
             # Rank every candidate by its total alone (nothing built per member), then explain only
             # the `limit` returned: the same totals, the same order (best first, then by account id;
@@ -701,8 +728,13 @@ class MissionService:
             )
             skills, availability = scoring_details(best)
             candidates = [(row, scorer.explain(self._candidate(row, skills, availability))) for row in best]
-            results.append(SeatMatches(seat=seat, candidates=candidates))
-        return results
+            return SeatMatches(seat=seat, candidates=candidates)
+
+        if len(seats) > 1 and self.repository.reads_apart():
+            # Each seat's statements on a connection of their own: the server runs one seat's while
+            # this process scores the other's (seats are independent: none excludes another's pool).
+            return list(await asyncio.gather(*(ranked(seat) for seat in seats)))
+        return [await ranked(seat) for seat in seats]
 
     async def matches_for_member(
         self, member: Account, limit: int, offset: int = 0
@@ -732,7 +764,9 @@ class MissionService:
         return ranked[offset : offset + limit], len(ranked)
 
     @staticmethod
-    def _need(mission: Mission, seat: MissionSeat, required: dict[uuid.UUID, int]) -> matching.Need:
+    def _need(
+        mission: Mission | MatchingMission, seat: MissionSeat | MatchingSeat, required: dict[uuid.UUID, int]
+    ) -> matching.Need:
         day_rate = seat.day_rate_minor
         if day_rate is None and mission.budget_kind == BudgetKind.DAY_RATE:
             day_rate = mission.budget_amount_minor

@@ -802,6 +802,12 @@ class ProposalsController(Controller):
     @get(
         "/{proposal_id:uuid}/live",
         summary="Server-Sent Events: participation (and results when visible) live, until the close",
+        description=(
+            "The first event is the current snapshot (`participation`, or `closed` once counted); then one "
+            "event per change, at most four a second. The stream ends after the `closed` event. When the "
+            "server stops (a deploy, a restart), every stream gets a last `shutdown` event with a `retry:` "
+            "delay of one second: reconnect then, and the first event tells you where the vote stands."
+        ),
         responses=READ,
     )
     async def live(

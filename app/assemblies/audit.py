@@ -115,9 +115,15 @@ def link_hash(prev_hash: bytes, digest: bytes) -> bytes:
     return hashlib.sha256(prev_hash + digest).digest()
 
 
-async def chain_pending(repository: AssemblyRepository, *, limit: int = BATCH) -> int:
-    """Seal unchained events into the chain; returns how many (0 when another sequencer runs)."""
-    if not await repository.try_lock_chain():
+async def chain_pending(repository: AssemblyRepository, *, limit: int = BATCH, wait: bool = False) -> int:
+    """Seal unchained events into the chain; returns how many.
+
+    The background loop does not `wait`: when another sequencer runs it returns 0 and lets it work.
+    Whoever must then read a head that covers every event committed so far (the close of a vote,
+    `coop audit head`) waits for that sequencer, then seals what it left."""
+    if wait:
+        await repository.lock_chain()
+    elif not await repository.try_lock_chain():
         return 0
     seq, head = await repository.chain_head()
     prev = head or GENESIS
@@ -347,7 +353,7 @@ def head_text(seq: int, head: bytes | None) -> str:
 async def chain_head_text(sessionmaker: Any) -> str:
     """`SEQ:HASH` of the chain's last link, after chaining what is pending (`coop audit head`)."""
     async with sessionmaker() as session, session.begin():
-        await chain_pending(AssemblyRepository(session), limit=1_000_000)
+        await chain_pending(AssemblyRepository(session), limit=1_000_000, wait=True)
     async with sessionmaker() as session, session.begin():
         seq, head = await AssemblyRepository(session).chain_head()
     return head_text(seq, head)

@@ -55,6 +55,7 @@ class Background:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         context.kick_mail = self.kick
+        context.seal_audit_chain = self.seal_now
 
     async def kick(self) -> None:
         self._wake.set()
@@ -174,13 +175,16 @@ class Background:
             if count < batch:
                 return sent
 
-    async def chain(self) -> int:
+    async def chain(self, *, wait: bool = False) -> int:
         total = 0
         while True:
-            linked = await self._in_transaction(lambda s: audit.chain_pending(s.repository))
+            linked = await self._in_transaction(lambda s: audit.chain_pending(s.repository, wait=wait))
             total += linked
             if linked < audit.BATCH:
                 return total
+
+    async def seal_now(self) -> None:
+        await self.chain(wait=True)
 
 
 def build_governance(settings: Settings, channels: ChannelsPlugin | None) -> Governance:

@@ -756,6 +756,11 @@ class AssemblyRepository:
     async def append_event(self, event: AuditEvent) -> None:
         self.session.add(event)
 
+    async def lock_chain(self) -> None:
+        await self.session.execute(
+            text("select pg_advisory_xact_lock(:a, :b)"), {"a": CHAIN_LOCK[0], "b": CHAIN_LOCK[1]}
+        )
+
     async def try_lock_chain(self) -> bool:
         return bool(
             await self.session.scalar(

@@ -56,6 +56,7 @@ class Governance:
     rules_cache: dict[uuid.UUID, governance.Rules] = field(default_factory=dict)
     valid_choices: set[tuple[uuid.UUID, bytes]] = field(default_factory=set)
     kick_mail: Any = None  # set by the background loop: wakes the outbox sender
+    seal_audit_chain: Any = None  # set by the background loop: seals pending events in a transaction of its own
 
 
 @dataclass(frozen=True)

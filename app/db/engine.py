@@ -134,7 +134,7 @@ class Database:
                 if not is_disconnect(error):
                     raise
                 await pool.release(connection)
-                pool.expire_connections()
+                await pool.expire_connections()
                 connection = await pool.acquire()
                 await connection.execute(f"begin; {lead}")
             try:
@@ -159,7 +159,7 @@ class Database:
         except Exception as error:
             if not is_disconnect(error):
                 raise
-            pool.expire_connections()
+            await pool.expire_connections()
             return await self._fetch_row(pool, sql, args)
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
@@ -170,7 +170,7 @@ class Database:
         except Exception as error:
             if not is_disconnect(error):
                 raise
-            pool.expire_connections()
+            await pool.expire_connections()
             return await self._fetch(pool, sql, args)
 
     async def _fetch(self, pool: asyncpg.Pool, sql: str, args: tuple[Any, ...]) -> list[Row]:

@@ -9,9 +9,11 @@ measure Argon2). Through the API, an administrator drafts a decision between ass
 (the electorate of N members is frozen then); once the opening mails are out, every member casts one
 secret ballot, C at a time, on keep-alive connections. Then the chair closes the vote, and the
 database is read to count the ballots lost (acknowledged with a 201 but not counted) and duplicated
-(two register rows, or two counted ballots, for one member). Finally raw asyncpg writes the same
-rows per ballot (register + box + audit event, one transaction each, C connections) into a second
-vote: the limit the API is compared with.
+(two register rows, or two counted ballots, for one member). Then, with the server stopped, the same
+members cast into a second open vote through the application's own code without HTTP (`work_burst`:
+token, session, transaction, cryptography, receipt), and raw asyncpg writes the same rows per ballot
+(register + audit event, one transaction each, C connections) into a third: the two limits the API
+is compared with.
 
 This is a benchmark, not a test: nothing here asserts a timing. See bench/README.md.
 """
@@ -226,6 +228,97 @@ async def raw_burst(dsn: str, proposal: uuid.UUID, voters: list[uuid.UUID], conc
     return Burst("raw asyncpg, same rows", len(voters), seconds, latencies, {201: len(voters)}, cpu)
 
 
+async def work_burst(
+    database_url: Any, proposal: uuid.UUID, tokens: list[str], pem: str, concurrency: int, meter: CpuMeter
+) -> Burst:
+    """The API's own work per ballot without HTTP and Litestar, through the application's code: the
+    bearer token's Ed25519 verification and session query, the cast's transaction as the repository
+    runs it (BEGIN with the shared cast lock, the facts, the write of register row and audit event,
+    COMMIT), the audit digest, HPKE sealing, the HMAC seal and the receipt's signature. What the API
+    costs above this row is the web framework and the server; below the raw row, this application's
+    reads and cryptography."""
+    from app.accounts.repository import active_account_for_session
+    from app.accounts.tokens import SigningKeys
+    from app.assemblies.audit import event_fields
+    from app.assemblies.repository import CAST_LOCKS, CastBox, lock_key
+    from app.assemblies.secrecy import BallotSeals, ElectionKeys, ReceiptSigner, new_tracker
+    from app.db.engine import open_database
+    from app.settings import Settings
+
+    database = open_database(Settings(), database_url)
+    keys = SigningKeys([pem], issuer="http://127.0.0.1:8000", ttl=timedelta(hours=1))
+    seals, signer = BallotSeals(os.urandom(32).hex()), ReceiptSigner(pem)
+    lock = f"select pg_advisory_xact_lock_shared({CAST_LOCKS}, {lock_key(proposal)})"
+    queue = list(enumerate(tokens))
+    latencies: list[float] = []
+    choices = ["yes", "no", "abstain", "yes"]
+
+    async def one(index: int, token: str) -> None:
+        claims = keys.verify(token)
+        assert claims is not None
+        account = await active_account_for_session(database, claims.account_id, claims.session_id)
+        assert account is not None
+        async with database.transaction(lock) as connection:
+            box = CastBox(connection, own_transaction=True)
+            facts = await box.facts(proposal, account.id, account.id)
+            assert facts is not None and facts["voter_eligible"] and facts["state"] == "open"
+            tracker = new_tracker()
+            choice = choices[index % 4]
+            content = {"college": facts["voter_college"], "choice": choice, "reason": None, "tracker": tracker}
+            sealed = ElectionKeys.encrypt(facts["election_public_key"], proposal, account.id, content)
+            event = event_fields(
+                "ballot.cast",
+                actor_id=account.id,
+                assembly_id=facts["assembly_id"],
+                proposal_id=proposal,
+                data={"voter": str(account.id), "channel": "online"},
+            )
+            written = await box.write(
+                proposal=proposal,
+                voter=account.id,
+                channel="online",
+                cast_by=None,
+                ballot=sealed,
+                seal=seals.seal(proposal, account.id, sealed),
+                correction=False,
+                uid=event.uid,
+                at=event.at,
+                kind=event.kind,
+                caster=account.id,
+                assembly=facts["assembly_id"],
+                data=event.data,
+                digest=event.digest,
+            )
+        assert written is not None
+        cast_at, order = written
+        signer.sign(
+            {
+                "proposal_id": str(proposal),
+                "voter_id": str(account.id),
+                "channel": "online",
+                "tracker": tracker,
+                "cast_at": cast_at.isoformat(),
+                "order": order,
+            }
+        )
+
+    async def worker() -> None:
+        while queue:
+            index, token = queue.pop()
+            started = time.perf_counter()
+            await one(index, token)
+            latencies.append(time.perf_counter() - started)
+
+    await one(*queue.pop())  # opens the pools
+    meter.start()
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    seconds = time.perf_counter() - started
+    cpu = meter.stop(seconds)
+    await database.dispose()
+    return Burst("same work, no HTTP", len(tokens) - 1, seconds, latencies, {201: len(tokens) - 1}, cpu)
+
+
 async def scenario(options: argparse.Namespace, url: str, work: Path) -> None:
     import asyncpg
 
@@ -266,11 +359,20 @@ async def scenario(options: argparse.Namespace, url: str, work: Path) -> None:
                 admin_token,
                 {"title": "Bench motion", "text": "Adopt.", "closes_at": closes},
             )
+            # A second vote for the `same work, no HTTP` row, opened through the API like the first.
+            without_http = await call(
+                server.port,
+                "POST",
+                "/api/v1/proposals",
+                admin_token,
+                {"title": "Bench motion, cast without HTTP", "text": "Adopt.", "closes_at": closes},
+            )
             started = time.perf_counter()
             await call(server.port, "POST", f"/api/v1/proposals/{proposal['id']}/open", admin_token)
             print(
                 f"opened (electorate of {options.members} frozen) in {time.perf_counter() - started:.2f} s", flush=True
             )
+            await call(server.port, "POST", f"/api/v1/proposals/{without_http['id']}/open", admin_token)
             await wait_outbox_empty(dsn)
             connection = await asyncpg.connect(dsn)
             postgres_pid = parent_if_postgres(await connection.fetchval("select pg_backend_pid()"))
@@ -309,10 +411,19 @@ async def scenario(options: argparse.Namespace, url: str, work: Path) -> None:
                 )
             finally:
                 await connection.close()
+        print("the same work without HTTP, then raw asyncpg ...", flush=True)
+        work_row = await work_burst(
+            database_url,
+            uuid.UUID(without_http["id"]),
+            tokens,
+            pem,
+            options.concurrency,
+            CpuMeter(None, postgres_pid),
+        )
         raw = await raw_burst(dsn, raw_proposal, voters, options.concurrency, CpuMeter(None, postgres_pid))
         lost = len(acknowledged) - counted
         duplicated = (registered - distinct) + max(0, published - registered)
-        report(options, api, raw, acknowledged, counted, lost, duplicated)
+        report(options, api, work_row, raw, acknowledged, counted, lost, duplicated)
         sealing = encryption_cost()
         print(f"sealing one ballot (HPKE): {sealing:.0f} us; close (decrypt, count, publish): {close_seconds:.2f} s")
     finally:
@@ -321,14 +432,16 @@ async def scenario(options: argparse.Namespace, url: str, work: Path) -> None:
         await admin_connection.close()
 
 
-def report(options, api: Burst, raw: Burst, acknowledged: set[int], counted: int, lost: int, duplicated: int) -> None:
+def report(
+    options, api: Burst, work_row: Burst, raw: Burst, acknowledged: set[int], counted: int, lost: int, duplicated: int
+) -> None:
     print()
     print(
         f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{options.members} members, {options.concurrency} connections, {options.workers} worker(s)"
     )
     print(f"{'scenario':<26} {'ballots/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  cpu (cores)")
-    for row in (api, raw):
+    for row in (api, work_row, raw):
         cpu = " ".join(
             f"{k} {getattr(row.cpu, k):.2f}"
             for k in ("client", "server", "postgres", "other")
@@ -338,9 +451,12 @@ def report(options, api: Burst, raw: Burst, acknowledged: set[int], counted: int
             f"{row.name:<26} {row.rate:>10.0f} {row.pct(0.5):>8.1f} {row.pct(0.99):>8.1f} "
             f"{max(row.latencies) * 1000 if row.latencies else 0:>8.1f}  {cpu}"
         )
-    print(f"API / raw asyncpg: {api.rate / raw.rate:.0%}")
+    print(f"API / raw asyncpg: {api.rate / raw.rate:.0%}; API / same work, no HTTP: {api.rate / work_row.rate:.0%}")
     if api.cpu.server is not None:  # the figure least disturbed by other processes on the machine
-        print(f"server CPU per ballot: {api.cpu.server / api.rate * 1e6:.0f} us")
+        print(f"server CPU per ballot: {api.cpu.server / api.rate * 1e6:.0f} us", end="")
+        if work_row.cpu.client is not None:
+            print(f"; without HTTP {work_row.cpu.client / work_row.rate * 1e6:.0f} us", end="")
+        print()
     if api.cpu.other is not None:
         print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print(f"statuses: {api.statuses}")

@@ -1,28 +1,36 @@
-"""HTTP surface of the missions feature: /api/v1/missions (lifecycle, applications, questions, reviews,
-matches), /api/v1/me/missions, /api/v1/me/matches, /api/v1/profiles/{id}/reviews, /api/v1/matching/policy."""
+"""HTTP surface of /api/v1/missions (lifecycle, applications, questions, reviews, matches) and of the
+signed-in account's missions, applications and matches (/api/v1/me/...)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from app.accounts.guards import admin_only, admitted_member, signed_in
+from app.accounts.guards import admitted_member, signed_in
 from app.core.problems import problems
 from app.core.schemas import Limit, Offset, Page, SearchText, ShortFilter, SkillFilters, WorkModes
 from app.members.guards import client_or_admitted_member
-from app.members.location import distance_band
-from app.missions.matching import Score
+from app.missions.controllers.responses import (
+    ApplicationStatusText,
+    ListedStatus,
+    MissionId,
+    application_out,
+    mission_out,
+    question_out,
+    review_out,
+    score_out,
+    summary_out,
+)
 from app.missions.schemas import (
     AnswerInput,
     ApplicationInput,
     ApplicationOut,
-    EngagementOut,
     MemberMatchOut,
     MissionInput,
     MissionMatchOut,
@@ -30,169 +38,16 @@ from app.missions.schemas import (
     MissionSummaryOut,
     MyApplicationOut,
     MyEngagementOut,
-    PolicyInput,
-    PolicyOut,
     QuestionInput,
     QuestionOut,
     ReviewInput,
     ReviewOut,
-    ScoreOut,
     SeatMatchesOut,
-    SeatOut,
-    SeatSkillOut,
     TransitionInput,
     TransitionOut,
 )
-from app.missions.service import MissionSearch, MissionService, MissionView
-from app.models import Account, Application, MarketplacePolicy, Mission, MissionQuestion, Review
-
-ListedStatus = Literal["open", "staffed", "in_progress", "delivered", "closed"]
-ApplicationStatusText = Literal["submitted", "shortlisted", "accepted", "declined", "withdrawn"]
-
-
-def mission_out(view: MissionView) -> MissionOut:
-    mission = view.mission
-    return MissionOut(
-        id=mission.id,
-        title=mission.title,
-        description=mission.description,
-        owner_id=mission.owner_id,
-        posted_by="member" if mission.referrer_id else "client",
-        referrer_id=mission.referrer_id,
-        client_name=mission.client_name,
-        budget_kind=mission.budget_kind,
-        budget_amount_minor=mission.budget_amount_minor,
-        budget_days=mission.budget_days,
-        currency=mission.currency,
-        starts_on=mission.starts_on,
-        ends_on=mission.ends_on,
-        city=mission.city,
-        postal_code=mission.postal_code,
-        region=mission.region,
-        country=mission.country,
-        work_mode=mission.work_mode,
-        visibility=mission.visibility,
-        listed_publicly=view.listed_publicly,
-        status=mission.status,
-        seats=[
-            SeatOut(
-                id=seat.id,
-                position=seat.position,
-                title=seat.title,
-                skills=[
-                    SeatSkillOut(skill_id=skill.id, slug=skill.slug, name=skill.name, min_level=row.min_level)
-                    for row, skill in skills
-                ],
-                day_rate_minor=seat.day_rate_minor,
-                days=seat.days,
-                filled=filled,
-            )
-            for seat, skills, filled in view.seats
-        ],
-        engagements=[
-            EngagementOut(
-                id=e.id,
-                seat_id=e.seat_id,
-                member_id=e.member_id,
-                day_rate_minor=None if e.id in view.hidden_rates else e.day_rate_minor,
-                days=e.days,
-                starts_on=e.starts_on,
-                ends_on=e.ends_on,
-            )
-            for e in view.engagements
-        ]
-        if view.engagements is not None
-        else None,
-        created_at=mission.created_at,
-        delivered_at=mission.delivered_at,
-    )
-
-
-def summary_out(row: Any) -> MissionSummaryOut:
-    return MissionSummaryOut(
-        id=row.id,
-        title=row.title,
-        status=row.status,
-        visibility=row.visibility,
-        budget_kind=row.budget_kind,
-        budget_amount_minor=row.budget_amount_minor,
-        budget_days=row.budget_days,
-        currency=row.currency,
-        starts_on=row.starts_on,
-        ends_on=row.ends_on,
-        city=row.city,
-        region=row.region,
-        work_mode=row.work_mode,
-        seats=row.seats,
-        open_seats=row.open_seats,
-        relevance=round(float(row.relevance), 4) if row.relevance is not None else None,
-    )
-
-
-def application_out(row: Application) -> ApplicationOut:
-    return ApplicationOut(
-        id=row.id,
-        mission_id=row.mission_id,
-        seat_id=row.seat_id,
-        member_id=row.member_id,
-        message=row.message,
-        proposed_day_rate_minor=row.proposed_day_rate_minor,
-        status=row.status,
-        created_at=row.created_at,
-        decided_at=row.decided_at,
-    )
-
-
-def question_out(row: MissionQuestion) -> QuestionOut:
-    return QuestionOut(
-        id=row.id,
-        mission_id=row.mission_id,
-        author_id=row.author_id,
-        body=row.body,
-        answer=row.answer,
-        answered_at=row.answered_at,
-        created_at=row.created_at,
-    )
-
-
-def review_out(row: Review, title: str) -> ReviewOut:
-    return ReviewOut(
-        id=row.id,
-        mission_id=row.mission_id,
-        mission_title=title,
-        author_id=row.author_id,
-        subject_id=row.subject_id,
-        rating=row.rating,
-        text=row.text,
-        skills_seen=[uuid.UUID(str(s)) for s in row.skills_seen],
-        created_at=row.created_at,
-        published=row.published_at is not None,
-        published_at=row.published_at,
-    )
-
-
-def score_out(score: Score) -> ScoreOut:
-    return ScoreOut(
-        total=score.total,
-        skill_fit=score.skill_fit,
-        availability=score.availability,
-        rate=score.rate,
-        distance=score.distance,
-        local=score.local,
-        distance_band=distance_band(score.distance_km),
-        notes=score.notes,
-    )
-
-
-def policy_out(policy: MarketplacePolicy) -> PolicyOut:
-    return PolicyOut(
-        territorial_fairness=policy.territorial_fairness,
-        local_radius_km=policy.local_radius_km,
-        updated_at=policy.updated_at,
-    )
-
-
-MissionId = FromPath[uuid.UUID]
+from app.missions.service import MissionSearch, MissionService
+from app.models import Account, Mission
 
 
 class MissionsController(Controller):
@@ -671,67 +526,3 @@ def _summary(mission: Mission, seats: int, open_seats: int) -> MissionSummaryOut
         open_seats=open_seats,
         relevance=None,
     )
-
-
-class ProfileReviewsController(Controller):
-    path = "/api/v1/profiles"
-    tags = ["profiles"]
-
-    @get(
-        "/{account_id:uuid}/reviews",
-        summary="Published reviews about a member, with the mission's title (where the profile is visible)",
-        responses=problems(400, 401, 404),
-    )
-    async def profile_reviews(
-        self,
-        account_id: FromPath[uuid.UUID],
-        missions: NamedDependency[MissionService],
-        viewer: NamedDependency[Account | None],
-        limit: Limit = 20,
-        offset: Offset = 0,
-    ) -> Page[ReviewOut]:
-        rows, total = await missions.profile_reviews(viewer, account_id, limit, offset)
-        return Page(items=[review_out(row, title) for row, title in rows], total=total, limit=limit, offset=offset)
-
-
-class OrganisationReviewsController(Controller):
-    path = "/api/v1/organisations"
-    tags = ["missions"]
-
-    @get(
-        "/{organisation_id:uuid}/reviews",
-        guards=[signed_in],
-        summary="Published reviews about a client organisation on its missions (admitted members, its people, admins)",
-        responses=problems(400, 401, 404),
-    )
-    async def organisation_reviews(
-        self,
-        organisation_id: FromPath[uuid.UUID],
-        current_account: NamedDependency[Account],
-        missions: NamedDependency[MissionService],
-        limit: Limit = 20,
-        offset: Offset = 0,
-    ) -> Page[ReviewOut]:
-        rows, total = await missions.organisation_reviews(current_account, organisation_id, limit, offset)
-        return Page(items=[review_out(row, title) for row, title in rows], total=total, limit=limit, offset=offset)
-
-
-class MatchingPolicyController(Controller):
-    path = "/api/v1/matching/policy"
-    tags = ["matching"]
-
-    @get(
-        guards=[signed_in],
-        summary="The cooperative's matching settings (territorial fairness)",
-        responses=problems(401),
-    )
-    async def get_policy(self, missions: NamedDependency[MissionService]) -> PolicyOut:
-        return policy_out(await missions.policy())
-
-    @put(
-        guards=[admin_only],
-        summary="Change the matching settings (administrators): 0 ignores proximity, 100 favours local members most",
-        responses=problems(400, 401, 403, 413),
-    )
-    async def set_policy(self, data: JSONBody[PolicyInput], missions: NamedDependency[MissionService]) -> PolicyOut:
-        return policy_out(await missions.set_policy(data.territorial_fairness, data.local_radius_km))

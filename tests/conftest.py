@@ -111,9 +111,13 @@ class Mailbox:
             time.sleep(0.02)
         return self.to(address)
 
-    def last_token(self, address: str, count: int = 1) -> str:
-        """The single-use token of the `count`-th mail sent to `address` (waiting for it)."""
-        body = self.wait_for(address, count)[-1].get_payload(decode=True).decode()
+    def last_token(self, address: str, count: int = 1, subject: str | None = None) -> str:
+        """The single-use token of the last mail to `address` once `count` have arrived (waiting for
+        them), or of the last one with `subject`: mails of two requests in a row may arrive in either order."""
+        messages = self.wait_for(address, count)
+        if subject is not None:
+            messages = [message for message in messages if message["Subject"] == subject]
+        body = messages[-1].get_payload(decode=True).decode()
         return body.split("token=", 1)[1].split()[0]
 
 

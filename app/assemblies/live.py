@@ -96,8 +96,9 @@ class Live:
 
     async def stream(self, proposal_id: uuid.UUID, first: dict[str, Any]) -> AsyncIterator[ServerSentEventMessage]:
         """The events of one vote for one follower: the current snapshot, then changes until the close."""
-        yield ServerSentEventMessage(event=first["type"], data=msgspec.json.encode(first).decode())
+        opening = ServerSentEventMessage(event=first["type"], data=msgspec.json.encode(first).decode())
         if first.get("state") == "closed" or self._channels is None:
+            yield opening
             return
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._followers.add(queue)
@@ -115,6 +116,8 @@ class Live:
 
         pumping = asyncio.create_task(pump())
         try:
+            # Subscribed before the first snapshot goes out: a follower that has it misses no later change.
+            yield opening
             while True:
                 try:
                     payload = await asyncio.wait_for(queue.get(), KEEP_ALIVE)

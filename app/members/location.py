@@ -54,9 +54,11 @@ def published_point(
     # Wider cells in longitude away from the equator keep them about as wide as they are high.
     width = min(360.0, height / max(math.cos(math.radians(centre_lat)), 0.05))
     column = math.floor((longitude + 180) / width)
-    centre_lon = -180 + (column + 0.5) * width
-    if centre_lon > 180:
-        centre_lon -= 360
+    # 360° is rarely a whole number of widths: the last column of a row stops at the antimeridian,
+    # and its centre is the middle of what it covers (a centre past 180° wrapped round into another
+    # cell, so saving the published point again moved it).
+    west = -180 + column * width
+    centre_lon = (west + min(180.0, west + width)) / 2
     return round(centre_lat, 6), round(centre_lon, 6)
 
 

@@ -65,7 +65,7 @@ async def test_password_reset_end_to_end(client: AsyncTestClient, mailbox: Mailb
     actor = await register(client)
     requested = await client.post("/api/v1/auth/password-reset/request", json={"email": actor.email})
     assert requested.status_code == 202
-    token = mailbox.last_token(actor.email or "", count=2)
+    token = mailbox.last_token(actor.email or "", count=2, subject="Reset your password")
     [reset_mail] = [mail for mail in mailbox.to(actor.email or "") if mail["Subject"] == "Reset your password"]
 
     weak = await client.post("/api/v1/auth/password-reset", json={"token": token, "new_password": "password"})

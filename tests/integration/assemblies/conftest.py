@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import URL
 
 from app.settings import Settings
+from tests.conftest import Mailbox
 from tests.integration.conftest import Actor, admit, create_admin_account, register, sign_in
 
 
@@ -29,6 +31,12 @@ class Coop:
 
     def member(self, index: int) -> Actor:
         return self.members[index]
+
+    def mail(self, mailbox: Mailbox) -> list[Message]:
+        """The mails sent to this cooperative's people: the mailbox is shared by every test of the
+        worker, the browser tests' server included, so counts are taken on these only."""
+        ours = {actor.email for actor in (self.admin, self.client, *self.members)}
+        return [message for message in mailbox.messages if message["To"] in ours]
 
 
 def ok(response: Any, status: int = 200) -> Any:

@@ -36,7 +36,7 @@ async def test_an_assembly_from_convocation_to_verified_minutes(
     assembly_id, (motion, election) = await convened_assembly(client, coop, [MOTION, ELECTION])
     assembly = ok(await client.get(f"/api/v1/assemblies/{assembly_id}", headers=m[0].headers))
     assert assembly["state"] == "convened" and assembly["electorate_size"] == 7  # 6 members + the client
-    await eventually(lambda: len([x for x in mailbox.messages if "Convocation" in x["Subject"]]) == 7)
+    await eventually(lambda: len([x for x in coop.mail(mailbox) if "Convocation" in x["Subject"]]) == 7)
 
     # A member admitted after the convocation is not in the frozen electorate.
     late = await register(client, name="Late Member")
@@ -186,4 +186,4 @@ async def test_an_assembly_from_convocation_to_verified_minutes(
     minutes = ok(await client.get(f"/api/v1/assemblies/{assembly_id}/minutes", headers=m[0].headers))
     assert "Procès-verbal" in minutes["markdown"] and "<table>" in minutes["html"]
     assert "represented by" in minutes["markdown"] and "Attendance sheet" in minutes["markdown"]
-    await eventually(lambda: len([x for x in mailbox.messages if x["Subject"].startswith("Result")]) == 14)
+    await eventually(lambda: len([x for x in coop.mail(mailbox) if x["Subject"].startswith("Result")]) == 14)

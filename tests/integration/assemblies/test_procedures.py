@@ -62,7 +62,7 @@ async def test_an_initiative_with_enough_cosignatures_opens_and_closes_on_time(
             break
         await asyncio.sleep(0.1)
     assert proposal["state"] == "closed" and proposal["outcome"] == "adopted", proposal
-    await eventually(lambda: len([x for x in mailbox.messages if x["Subject"].startswith("Result")]) == 7)
+    await eventually(lambda: len([x for x in coop.mail(mailbox) if x["Subject"].startswith("Result")]) == 7)
 
 
 async def test_a_missed_quorum_leads_to_a_second_call_with_second_call_rules(
@@ -182,7 +182,7 @@ async def test_non_voters_get_a_reminder_before_the_close(
     ok(await client.post(f"/api/v1/proposals/{created['id']}/open", headers=coop.admin.headers))
     ok(await cast(client, coop.member(0), created["id"], "yes"), 201)
     await asyncio.sleep(0.5)
-    assert not [x for x in mailbox.messages if x["Subject"].startswith("Reminder")]  # not before mid-window
+    assert not [x for x in coop.mail(mailbox) if x["Subject"].startswith("Reminder")]  # not before mid-window
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     try:  # as if it had opened three hours ago: past the middle of its window
         await connection.execute(
@@ -192,8 +192,8 @@ async def test_non_voters_get_a_reminder_before_the_close(
         )
     finally:
         await connection.close()
-    await eventually(lambda: len([x for x in mailbox.messages if x["Subject"].startswith("Reminder")]) == 6)
-    reminded = {x["To"] for x in mailbox.messages if x["Subject"].startswith("Reminder")}
+    await eventually(lambda: len([x for x in coop.mail(mailbox) if x["Subject"].startswith("Reminder")]) == 6)
+    reminded = {x["To"] for x in coop.mail(mailbox) if x["Subject"].startswith("Reminder")}
     assert coop.member(0).email not in reminded and coop.client.email in reminded
 
 

@@ -54,8 +54,6 @@ class Background:
         self._mailer = mailer
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        context.kick_mail = self.kick
-        context.seal_audit_chain = self.seal_now
 
     async def kick(self) -> None:
         self._wake.set()
@@ -231,6 +229,9 @@ async def assemblies_lifespan(state: Any, database: Database) -> AsyncIterator[N
     """Per process: the live flusher and the background loop (opening, closing, mails, audit chain)."""
     context: Governance = state.governance
     background = Background(database, context, state.mailer)
+    # The process's one loop serves its requests: they wake its mail sender and seal through it.
+    context.kick_mail = background.kick
+    context.seal_audit_chain = background.seal_now
 
     async def snapshot(proposal_id: uuid.UUID) -> dict[str, Any] | None:
         async with database.sessionmaker() as session:

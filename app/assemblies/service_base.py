@@ -55,8 +55,8 @@ class Governance:
     live: Live
     rules_cache: dict[uuid.UUID, governance.Rules] = field(default_factory=dict)
     valid_choices: set[tuple[uuid.UUID, bytes]] = field(default_factory=set)
-    kick_mail: Any = None  # set by the background loop: wakes the outbox sender
-    seal_audit_chain: Any = None  # set by the background loop: seals pending events in a transaction of its own
+    kick_mail: Any = None  # set by the process's lifespan to its background loop's: wakes the outbox sender
+    seal_audit_chain: Any = None  # likewise: seals pending events in a transaction of its own
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ import asyncio
 import os
 import subprocess
 import sys
-from dataclasses import replace
 
 import asyncpg
 import pytest
@@ -96,9 +95,7 @@ async def test_two_processes_closing_at_once_produce_one_result(
     await db.execute("update proposal set closes_at = now() where id = $1", motion_id(motion))
     databases = [open_database(settings, database_url) for _ in range(2)]
     try:
-        # Each closer gets its own copy of the governance context: a Background hooks its mail kick
-        # and its audit sealing into the context it is given, and the app's must stay the app's.
-        closers = [Background(database, replace(app.state.governance), LogMailer()) for database in databases]
+        closers = [Background(database, app.state.governance, LogMailer()) for database in databases]
         outcomes = await asyncio.gather(
             *(c.close_due() for c in closers),
             client.post(f"/api/v1/proposals/{motion}/close", headers=coop.admin.headers),
